@@ -1,0 +1,40 @@
+from captcha import views as captcha_views
+from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path, re_path
+
+from chorus import views
+
+admin.site.site_header = "Chorus Agri — administration"
+admin.site.site_title = "Chorus Agri"
+admin.site.index_title = "Instruction et administration"
+
+# django-simple-captcha's views, reachable by visitors despite LoginRequiredMiddleware.
+captcha_patterns = [
+    re_path(
+        r"image/(?P<key>\w+)/$",
+        login_not_required(captcha_views.captcha_image),
+        name="captcha-image",
+        kwargs={"scale": 1},
+    ),
+    re_path(
+        r"image/(?P<key>\w+)@2/$",
+        login_not_required(captcha_views.captcha_image),
+        name="captcha-image-2x",
+        kwargs={"scale": 2},
+    ),
+    re_path(
+        r"audio/(?P<key>\w+).wav$", login_not_required(captcha_views.captcha_audio), name="captcha-audio"
+    ),
+    re_path(r"refresh/$", login_not_required(captcha_views.captcha_refresh), name="captcha-refresh"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accessibilite/", views.accessibility, name="accessibility"),
+    path("mentions-legales/", views.legal_notice, name="legal_notice"),
+    path("nous-contacter/", views.contact, name="contact"),
+    path("compte/", include("accounts.urls")),
+    path("captcha/", include(captcha_patterns)),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,49 @@
+import inspect
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+# Playwright's sync API runs an event loop in the test thread; Django's live_server and the ORM are safe to
+# use from it in tests.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PROJECT_DIR = Path(settings.BASE_DIR).resolve()
+
+
+class FailOnUnknownVariable(str):
+    """`string_if_invalid` that fails on unknown variables in our own templates (Django admin and other
+    libraries rely on empty unknown variables, so theirs are left alone)."""
+
+    def __mod__(self, name):
+        for frame_info in inspect.stack()[1:]:
+            context = frame_info.frame.f_locals.get("context")
+            template = getattr(context, "template", None)
+            origin = getattr(getattr(template, "origin", None), "name", None)
+            if origin:
+                path = Path(str(origin)).resolve()
+                if path.is_relative_to(PROJECT_DIR) and ".venv" not in path.parts:
+                    pytest.fail(f"Unknown template variable {name!r} in {path.relative_to(PROJECT_DIR)}")
+                return ""
+        return ""
+
+    def __bool__(self):
+        return True
+
+
+def pytest_configure(config):
+    settings.TEMPLATES[0]["OPTIONS"]["string_if_invalid"] = FailOnUnknownVariable("%s")
+
+
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "private"
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

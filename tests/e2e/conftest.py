@@ -1,0 +1,53 @@
+"""Browser journeys on Debian's Chromium. No browser is ever downloaded: `playwright install` cannot run here.
+
+Without Chromium the journeys are skipped with a loud reason, unless E2E_REQUIRED=1 (CI), where they fail.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+    "--no-sandbox",
+]
+
+
+E2E_DIR = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(config, items):
+    journeys = [item for item in items if item.path.is_relative_to(E2E_DIR)]
+    for item in journeys:
+        item.add_marker(pytest.mark.e2e)
+    if not journeys or os.path.exists(CHROMIUM):
+        return
+    reason = f"BROWSER TESTS SKIPPED: Chromium not found at {CHROMIUM} (apt-get install chromium)."
+    if os.environ.get("E2E_REQUIRED") == "1":
+        raise pytest.UsageError(reason + " E2E_REQUIRED=1 forbids skipping them.")
+    for item in journeys:
+        item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "headless": True, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "fr-FR", "timezone_id": "Europe/Paris"}
+
+
+@pytest.fixture
+def page(page):
+    page.set_default_timeout(10_000)
+    return page
