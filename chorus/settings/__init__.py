@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.forms",
+    "django_htmx",
     "captcha",
     "django_otp",
     "django_otp.plugins.otp_email",
@@ -64,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -185,6 +187,11 @@ CELERY_BEAT_SCHEDULE = {
 }
 OUTBOX_SWEEP_AFTER_SECONDS = 120
 OUTBOX_MAX_ATTEMPTS = 6
+
+# Rate limits (chorus/ratelimit.py) count per client IP; behind N proxies that append to X-Forwarded-For,
+# set TRUSTED_PROXY_COUNT=N (docker compose: 1).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+RATELIMIT_IP_META_KEY = "chorus.ratelimit.client_ip"
 
 CAPTCHA_TEST_MODE = env.bool("CAPTCHA_TEST_MODE", default=False)
 if IS_PRODUCTION and CAPTCHA_TEST_MODE:

@@ -51,3 +51,27 @@ def browser_context_args(browser_context_args):
 def page(page):
     page.set_default_timeout(10_000)
     return page
+
+
+@pytest.fixture
+def sign_in(live_server, context):
+    """Put an authenticated session in the browser for journeys that are not about signing in
+    (the sign-in journey itself goes through the real form and e-mailed code)."""
+    from django.conf import settings
+    from django.test import Client
+
+    def _sign_in(user, browser_context=None):
+        client = Client()
+        client.force_login(user)
+        (browser_context or context).add_cookies(
+            [
+                {
+                    "name": settings.SESSION_COOKIE_NAME,
+                    "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                    "url": live_server.url,
+                }
+            ]
+        )
+        return user
+
+    return _sign_in
