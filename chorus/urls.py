@@ -35,6 +35,10 @@ urlpatterns = [
     path("mentions-legales/", views.legal_notice, name="legal_notice"),
     path("nous-contacter/", views.contact, name="contact"),
     path("compte/", include("accounts.urls")),
+    path("organisation/", include("structures.urls")),
+    path("rattachements/", include("attachments.urls")),
+    path("remboursements/", include("reimbursements.urls")),
+    path("aide/", include("support.urls")),
     path("captcha/", include(captcha_patterns)),
     path("admin/", admin.site.urls),
 ]

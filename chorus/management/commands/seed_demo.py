@@ -3,9 +3,19 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts import demo as accounts_demo
+from attachments import demo as attachments_demo
+from reimbursements import demo as reimbursements_demo
+from structures import demo as structures_demo
+from support import demo as support_demo
 
-# Each app adds its seeder here, in dependency order.
-SEEDERS = [accounts_demo.seed]
+# Each app's seeder, in dependency order; each is idempotent and returns lines to print.
+SEEDERS = [
+    accounts_demo.seed,
+    structures_demo.seed,
+    attachments_demo.seed,
+    reimbursements_demo.seed,
+    support_demo.seed,
+]
 
 
 class Command(BaseCommand):
