@@ -124,7 +124,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "home"
+# The first-login choice (create a structure or ask to be attached) is shown there, then home.
+LOGIN_REDIRECT_URL = "structures:welcome"
 LOGOUT_REDIRECT_URL = "home"
 
 LANGUAGE_CODE = "fr"
@@ -192,6 +193,11 @@ OUTBOX_MAX_ATTEMPTS = 6
 # set TRUSTED_PROXY_COUNT=N (docker compose: 1).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 RATELIMIT_IP_META_KEY = "chorus.ratelimit.client_ip"
+
+# Public company register (INSEE API Sirene) that pre-fills a new structure; off when empty.
+SIRENE_API_URL = env.str("SIRENE_API_URL", default="")
+SIRENE_API_KEY = env.str("SIRENE_API_KEY", default="")
+SIRENE_API_TIMEOUT = env.float("SIRENE_API_TIMEOUT", default=3.0)
 
 CAPTCHA_TEST_MODE = env.bool("CAPTCHA_TEST_MODE", default=False)
 if IS_PRODUCTION and CAPTCHA_TEST_MODE:
