@@ -8,6 +8,7 @@ from structures.validators import (
     normalize_siret,
     validate_bic,
     validate_iban,
+    validate_pacage,
     validate_siret,
 )
 
@@ -124,6 +125,12 @@ class RefundInformationForm(forms.ModelForm):
             categories = categories | BeneficiaryCategory.objects.filter(pk=self.instance.beneficiary_category_id)
         self.fields["beneficiary_category"].queryset = categories.order_by("position", "label")
         self.fields["beneficiary_category"].empty_label = "Non renseignée"
+
+    def clean_pacage(self):
+        pacage = self.cleaned_data["pacage"]
+        if pacage:
+            validate_pacage(pacage)
+        return pacage
 
     def _post_clean(self):
         # Saved by the service, which records each change; nothing to check on the instance here.
