@@ -2,7 +2,14 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from structures.models import BankAccount, BeneficiaryCategory, Membership, Service, Structure, StructureChange
+from structures.models import (
+    BankAccount,
+    BeneficiaryCategory,
+    Membership,
+    Service,
+    Structure,
+    StructureChange,
+)
 
 
 @admin.register(BeneficiaryCategory)

@@ -4,7 +4,14 @@ from django.core.files.base import ContentFile
 from pypdf import PdfWriter
 
 from accounts.demo import demo_user
-from structures.models import BankAccount, BeneficiaryCategory, Membership, Service, Structure, StructureChange
+from structures.models import (
+    BankAccount,
+    BeneficiaryCategory,
+    Membership,
+    Service,
+    Structure,
+    StructureChange,
+)
 
 FARM_SIRET = "73282932000074"
 FIRM_SIRET = "35600000000048"  # a La Poste-style SIRET: valid by the digit sum rule
@@ -74,7 +81,9 @@ def seed() -> list[str]:
                     field="catégorie de bénéficiaire",
                     new_value=str(farm.beneficiary_category or ""),
                 ),
-                StructureChange(structure=farm, changed_by=farmer, field="numéro PACAGE", new_value=farm.pacage),
+                StructureChange(
+                    structure=farm, changed_by=farmer, field="numéro PACAGE", new_value=farm.pacage
+                ),
             ]
         )
     return [

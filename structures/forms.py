@@ -122,7 +122,9 @@ class RefundInformationForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         categories = BeneficiaryCategory.objects.filter(is_active=True)
         if self.instance.beneficiary_category_id:
-            categories = categories | BeneficiaryCategory.objects.filter(pk=self.instance.beneficiary_category_id)
+            categories = categories | BeneficiaryCategory.objects.filter(
+                pk=self.instance.beneficiary_category_id
+            )
         self.fields["beneficiary_category"].queryset = categories.order_by("position", "label")
         self.fields["beneficiary_category"].empty_label = "Non renseignée"
 
@@ -166,7 +168,10 @@ class BankAccountForm(forms.ModelForm):
         }
         error_messages = {
             "label": {"required": "Indiquez un libellé.", "max_length": "100 caractères au plus."},
-            "holder": {"required": "Indiquez le titulaire du compte.", "max_length": "200 caractères au plus."},
+            "holder": {
+                "required": "Indiquez le titulaire du compte.",
+                "max_length": "200 caractères au plus.",
+            },
             "iban": {"required": "Indiquez l'IBAN."},
             "bic": {"required": "Indiquez le BIC."},
         }

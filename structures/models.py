@@ -38,7 +38,9 @@ class StructureQuerySet(models.QuerySet):
     def main_managed_by(self, user):
         """Structures whose main manager (« gestionnaire principal ») is the user."""
         return self.filter(
-            memberships__user=user, memberships__is_active=True, memberships__role=Membership.Role.MAIN_MANAGER
+            memberships__user=user,
+            memberships__is_active=True,
+            memberships__role=Membership.Role.MAIN_MANAGER,
         )
 
 

@@ -82,4 +82,3 @@ def structure_filing_blocker(*, structure: Structure) -> str | None:
             "(Organisation › Structures › « Créer une coordonnée bancaire »)."
         )
     return None
-

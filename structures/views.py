@@ -46,7 +46,9 @@ def structure_create(request: HttpRequest) -> HttpResponse:
         form = StructureCreateForm(request.POST)
         if not form.is_valid():
             if form.has_error("siret"):
-                return render(request, "structures/create_siret.html", {"form": StructureSiretForm(request.POST)})
+                return render(
+                    request, "structures/create_siret.html", {"form": StructureSiretForm(request.POST)}
+                )
             return render(request, "structures/create_details.html", {"form": form})
         try:
             structure = services.structure_create(**form.cleaned_data, created_by=request.user)
@@ -271,7 +273,9 @@ def member_detach(request: HttpRequest, pk: int, membership_pk: int) -> HttpResp
     structure, membership = _main_manager_target(request, pk, membership_pk)
     if request.method == "POST":
         try:
-            services.membership_detach(structure_id=structure.pk, by=request.user, membership_id=membership.pk)
+            services.membership_detach(
+                structure_id=structure.pk, by=request.user, membership_id=membership.pk
+            )
         except services.StructureError as exc:
             messages.error(request, exc.message)
         else:

@@ -5,23 +5,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('structures', '0002_seed_beneficiary_categories'),
+        ("structures", "0002_seed_beneficiary_categories"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddConstraint(
-            model_name='bankaccount',
-            constraint=models.CheckConstraint(condition=models.Q(('iban__regex', '^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$')), name='bank_account_iban_compact', violation_error_message="L'IBAN est enregistré sans espaces, en majuscules."),
+            model_name="bankaccount",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("iban__regex", "^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")),
+                name="bank_account_iban_compact",
+                violation_error_message="L'IBAN est enregistré sans espaces, en majuscules.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bankaccount',
-            constraint=models.CheckConstraint(condition=models.Q(('bic__regex', '^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$')), name='bank_account_bic_format', violation_error_message='Le BIC comporte 8 ou 11 caractères.'),
+            model_name="bankaccount",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("bic__regex", "^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$")),
+                name="bank_account_bic_format",
+                violation_error_message="Le BIC comporte 8 ou 11 caractères.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.CheckConstraint(condition=models.Q(('role__in', ['main_manager', 'manager', 'member'])), name='membership_role_valid', violation_error_message='Rôle inconnu.'),
+            model_name="membership",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("role__in", ["main_manager", "manager", "member"])),
+                name="membership_role_valid",
+                violation_error_message="Rôle inconnu.",
+            ),
         ),
     ]

@@ -42,7 +42,8 @@ def assert_untouched(main, member, account):
 
 
 @pytest.mark.parametrize(
-    "name", ["update", "members", "member_transfer", "member_detach", "bank_account_deactivate", "bank_account_rib"]
+    "name",
+    ["update", "members", "member_transfer", "member_detach", "bank_account_deactivate", "bank_account_rib"],
 )
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_user_not_attached_gets_404_and_nothing_leaks(client, target, name, method):
@@ -67,7 +68,7 @@ def test_attached_plain_member_gets_404_on_manager_urls(client, target, name, me
 
 
 def test_detached_member_can_no_longer_download_the_rib(client, target):
-    main, member, account = target
+    _main, member, account = target
     member.is_active = False
     member.save()
     client.force_login(member.user)

@@ -58,10 +58,15 @@ def test_manager_creates_bank_details_with_a_pdf_png_or_jpeg(client, manager, se
         (lambda: upload("rib.pdf", EXECUTABLE), "n&#x27;est ni un PDF, ni une image PNG ou JPEG"),
         (lambda: upload("rib.pdf", pdf_bytes()[:200]), "endommagé ou incomplet"),
         (lambda: upload("rib.pdf", b""), "Le fichier est vide."),
-        (lambda: upload("rib.pdf", b"%PDF-1.4\n" + b"0" * (6 * 1024 * 1024)), "dépasse la taille maximale de 5 Mo"),
+        (
+            lambda: upload("rib.pdf", b"%PDF-1.4\n" + b"0" * (6 * 1024 * 1024)),
+            "dépasse la taille maximale de 5 Mo",
+        ),
     ],
 )
-def test_bad_rib_copy_is_refused_with_a_clear_message_and_nothing_stored(client, manager, settings, rib, message):
+def test_bad_rib_copy_is_refused_with_a_clear_message_and_nothing_stored(
+    client, manager, settings, rib, message
+):
     response = client.post(CREATE, form_data(manager.structure, rib()))
     assert response.status_code == 200
     assert message in response.text
@@ -184,9 +189,13 @@ def test_filing_needs_bank_details_unless_management_centre():
 
 
 @pytest.mark.parametrize("rows", [2, 40])
-def test_bank_account_list_queries_do_not_grow_with_rows(client, manager, django_assert_max_num_queries, rows):
+def test_bank_account_list_queries_do_not_grow_with_rows(
+    client, manager, django_assert_max_num_queries, rows
+):
     for n in range(rows):
-        structure = MembershipFactory(user=manager.user, manager=True).structure if n % 2 else manager.structure
+        structure = (
+            MembershipFactory(user=manager.user, manager=True).structure if n % 2 else manager.structure
+        )
         BankAccountFactory(structure=structure, label=f"Compte {n}")
     with django_assert_max_num_queries(6):
         response = client.get(LIST)

@@ -33,7 +33,9 @@ def test_identifiant_lists_only_structures_the_user_manages(client, manager):
 
 
 def test_choosing_modify_and_a_structure_shows_the_refund_information_block(client, manager):
-    response = client.get(MANAGE, {"type_demande": "modifier", "identifiant": manager.structure.pk}, follow=True)
+    response = client.get(
+        MANAGE, {"type_demande": "modifier", "identifiant": manager.structure.pk}, follow=True
+    )
     assert response.redirect_chain[-1][0] == update_url(manager.structure)
     text = response.text
     assert "Informations demandes de remboursement" in text
@@ -109,7 +111,7 @@ def test_invalid_refund_information_is_refused_next_to_the_field(client, manager
     assert message in response.text
     assert 'aria-invalid="true"' in response.text
     assert "<i>x</i>" not in response.text
-    assert 'checked' in response.text  # the other input is kept
+    assert "checked" in response.text  # the other input is kept
     structure = Structure.objects.get(pk=manager.structure.pk)
     assert structure.pacage == "" and not structure.is_management_centre
     assert not StructureChange.objects.exists()

@@ -26,7 +26,11 @@ def test_members_page_lists_active_members_with_their_role(client, team):
     former = MembershipFactory(structure=main.structure, detached=True)
     response = client.get(members_url(main.structure))
     text = response.text
-    for membership, role in [(main, "Gestionnaire principal"), (manager, "Gestionnaire"), (member, "Utilisateur")]:
+    for membership, role in [
+        (main, "Gestionnaire principal"),
+        (manager, "Gestionnaire"),
+        (member, "Utilisateur"),
+    ]:
         assert membership.user.email in text
         assert role in text
     assert former.user.email not in text
@@ -99,7 +103,10 @@ def test_a_manager_who_is_not_main_manager_gets_404_on_member_actions(client, te
 def test_member_actions_on_a_detached_membership_are_404(client, team):
     main, _manager, _member = team
     former = MembershipFactory(structure=main.structure, detached=True)
-    assert client.post(reverse("structures:member_detach", args=[main.structure.pk, former.pk])).status_code == 404
+    assert (
+        client.post(reverse("structures:member_detach", args=[main.structure.pk, former.pk])).status_code
+        == 404
+    )
 
 
 def test_member_of_another_structure_cannot_be_targeted(client, team):
