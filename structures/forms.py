@@ -1,7 +1,9 @@
+import re
+
 from django import forms
 
 from chorus.uploads import DocumentField
-from structures.models import BankAccount, BeneficiaryCategory, Structure
+from structures.models import BankAccount, BeneficiaryCategory, Service, Structure
 from structures.validators import (
     normalize_bic,
     normalize_iban,
@@ -205,4 +207,28 @@ class BankAccountForm(forms.ModelForm):
 
     def _post_clean(self):
         # The service builds and saves the row with the stored file.
+        pass
+
+
+class ServiceForm(forms.ModelForm):
+    class Meta:
+        model = Service
+        fields = ["name", "code"]
+        labels = {"name": "Nom du service", "code": "Code du service"}
+        help_texts = {"code": "Lettres, chiffres, tirets ou soulignés, par exemple COMPTA."}
+        error_messages = {
+            "name": {"required": "Indiquez le nom du service.", "max_length": "150 caractères au plus."},
+            "code": {"required": "Indiquez le code du service.", "max_length": "30 caractères au plus."},
+        }
+
+    def clean_code(self):
+        code = self.cleaned_data["code"].strip().upper()
+        if not re.fullmatch(r"[A-Z0-9_-]+", code):
+            raise forms.ValidationError(
+                "Le code ne contient que des lettres, des chiffres, des tirets ou des soulignés.", code="code"
+            )
+        return code
+
+    def _post_clean(self):
+        # The service checks the code's uniqueness within the structure, under lock.
         pass

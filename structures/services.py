@@ -6,7 +6,14 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from chorus.outbox.services import mail_queue
-from structures.models import BankAccount, BeneficiaryCategory, Membership, Structure, StructureChange
+from structures.models import (
+    BankAccount,
+    BeneficiaryCategory,
+    Membership,
+    Service,
+    Structure,
+    StructureChange,
+)
 from structures.validators import normalize_bic, normalize_iban, normalize_siret
 
 
@@ -242,3 +249,31 @@ def membership_detach(*, structure_id: int, by: User, membership_id: int) -> Mem
             context={"member": target.user, "structure": current.structure, "by": by},
         )
     return target
+
+
+def service_create(*, structure_id: int, by: User, name: str, code: str) -> Service:
+    """Add a service (sub-unit) to a structure; attachment requests may then target it."""
+    with transaction.atomic(durable=True):
+        structure = (
+            Structure.objects.managed_by(by).select_for_update(of=("self",)).filter(pk=structure_id).first()
+        )
+        if structure is None:
+            raise StructureError("Seuls les gestionnaires de la structure peuvent lui ajouter un service.")
+        if structure.services.filter(code=code).exists():
+            raise StructureError("Ce code de service existe déjà pour cette structure.")
+        return Service.objects.create(structure=structure, name=name, code=code)
+
+
+def service_set_active(*, service_id: int, by: User, is_active: bool) -> Service:
+    """Withdraw a service from new attachment requests (or offer it again); it is never deleted."""
+    with transaction.atomic(durable=True):
+        service = (
+            Service.objects.filter(structure__in=Structure.objects.managed_by(by), pk=service_id)
+            .select_for_update(of=("self",))
+            .first()
+        )
+        if service is None:
+            raise StructureError("Ce service n'existe pas ou vous ne gérez pas sa structure.")
+        service.is_active = is_active
+        service.save(update_fields=["is_active"])
+    return service

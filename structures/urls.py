@@ -21,6 +21,12 @@ urlpatterns = [
         views.member_detach,
         name="member_detach",
     ),
+    path("structures/<int:pk>/services/", views.service_list, name="service_list"),
+    path(
+        "structures/<int:pk>/services/<int:service_pk>/basculer/",
+        views.service_toggle,
+        name="service_toggle",
+    ),
     path("coordonnees-bancaires/", views.bank_account_list, name="bank_account_list"),
     path("coordonnees-bancaires/creer/", views.bank_account_create, name="bank_account_create"),
     path(

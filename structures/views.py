@@ -3,7 +3,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from chorus.ratelimit import exceeded, too_many_requests, value_key
 from chorus.uploads import private_file_response
@@ -12,6 +12,7 @@ from structures.forms import (
     BankAccountForm,
     ManageSelectForm,
     RefundInformationForm,
+    ServiceForm,
     StructureCreateForm,
     StructureSiretForm,
 )
@@ -291,3 +292,35 @@ def member_detach(request: HttpRequest, pk: int, membership_pk: int) -> HttpResp
             "action_url": reverse("structures:member_detach", args=[structure.pk, membership.pk]),
         },
     )
+
+
+@require_http_methods(["GET", "POST"])
+def service_list(request: HttpRequest, pk: int) -> HttpResponse:
+    """The structure's services (sub-units an attachment request may target), and adding one."""
+    structure = get_object_or_404(selectors.structures_managed(user=request.user), pk=pk)
+    form = ServiceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            service = services.service_create(structure_id=structure.pk, by=request.user, **form.cleaned_data)
+        except services.StructureError as exc:
+            form.add_error("code", exc.message)
+        else:
+            messages.success(request, f"Le service « {service.name} » est ajouté.")
+            return redirect("structures:service_list", pk=structure.pk)
+    return render(
+        request,
+        "structures/services.html",
+        {"structure": structure, "services": structure.services.order_by("name"), "form": form},
+    )
+
+
+@require_POST
+def service_toggle(request: HttpRequest, pk: int, service_pk: int) -> HttpResponse:
+    structure = get_object_or_404(selectors.structures_managed(user=request.user), pk=pk)
+    service = get_object_or_404(structure.services, pk=service_pk)
+    services.service_set_active(service_id=service.pk, by=request.user, is_active=not service.is_active)
+    if service.is_active:
+        messages.success(request, f"Le service « {service.name} » n'est plus proposé.")
+    else:
+        messages.success(request, f"Le service « {service.name} » est de nouveau proposé.")
+    return redirect("structures:service_list", pk=structure.pk)

@@ -1,4 +1,5 @@
 import re
+from importlib import import_module
 
 import pytest
 from django.urls import reverse
@@ -10,6 +11,14 @@ from tests.e2e.a11y import assert_accessible
 from tests.factories import MembershipFactory, UserFactory, valid_siret
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _beneficiary_categories():
+    """Transactional tests flush the tables between tests, data migrations included: seed them again."""
+    from django.apps import apps
+
+    import_module("structures.migrations.0002_seed_beneficiary_categories").seed(apps, None)
 
 
 def heading(page):
