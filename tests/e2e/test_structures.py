@@ -188,3 +188,28 @@ def test_main_manager_hands_over_the_role_on_a_small_screen(live_server, page, s
     assert_accessible(page)
     other.refresh_from_db()
     assert other.role == Membership.Role.MAIN_MANAGER
+
+
+def test_manager_adds_and_withdraws_a_service(live_server, page, sign_in):
+    main = MembershipFactory(main_manager=True, structure__name="CUMA de la Lande")
+    sign_in(main.user)
+    page.goto(live_server.url + reverse("structures:update", args=[main.structure.pk]))
+    assert_accessible(page)
+    page.get_by_role("link", name="Services de la structure").click()
+    expect(heading(page)).to_have_text("Services de la structure CUMA de la Lande")
+    assert_accessible(page)
+    page.get_by_label("Nom du service").fill("Atelier mécanique")
+    page.get_by_label("Code du service").fill("atelier méca")
+    page.get_by_role("button", name="Ajouter le service").click()
+    expect(page.get_by_text("Le code ne contient que des lettres")).to_be_visible()
+    expect(page.get_by_label("Nom du service")).to_have_value("Atelier mécanique")
+    assert_accessible(page)
+    page.get_by_label("Code du service").fill("atelier")
+    page.get_by_role("button", name="Ajouter le service").click()
+    table = page.get_by_role("table", name="Services de CUMA de la Lande")
+    expect(table).to_contain_text("ATELIER")
+    assert_accessible(page)
+    table.get_by_role("button", name="Retirer le service Atelier mécanique").click()
+    expect(page.get_by_text("n'est plus proposé")).to_be_visible()
+    expect(table).to_contain_text("Retiré")
+    assert_accessible(page)
