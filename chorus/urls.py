@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path, re_path
 
 from chorus import views
+from support import views as support_views
 
 admin.site.site_header = "Chorus Agri — administration"
 admin.site.site_title = "Chorus Agri"
@@ -33,7 +34,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accessibilite/", views.accessibility, name="accessibility"),
     path("mentions-legales/", views.legal_notice, name="legal_notice"),
-    path("nous-contacter/", views.contact, name="contact"),
+    path("nous-contacter/", support_views.contact, name="contact"),
     path("compte/", include("accounts.urls")),
     path("organisation/", include("structures.urls")),
     path("rattachements/", include("attachments.urls")),

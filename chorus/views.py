@@ -20,8 +20,3 @@ def accessibility(request):
 def legal_notice(request):
     return render(request, "chorus/legal_notice.html")
 
-
-@login_not_required
-@require_safe
-def contact(request):
-    return render(request, "chorus/contact.html")
