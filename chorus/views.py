@@ -20,3 +20,9 @@ def accessibility(request):
 def legal_notice(request):
     return render(request, "chorus/legal_notice.html")
 
+
+@login_not_required
+@require_safe
+def terms(request):
+    return render(request, "chorus/terms.html")
+
