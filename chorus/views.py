@@ -25,4 +25,3 @@ def legal_notice(request):
 @require_safe
 def terms(request):
     return render(request, "chorus/terms.html")
-

@@ -1,11 +1,14 @@
 from django import forms
 from django.contrib import admin
+from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 
 from support import services
 from support.assistant import assistant_tree
-from support.models import AssistantAnswerStat, SupportReply, SupportTicket
+from support.models import AssistantAnswerStat, SupportTicket
 
 
 class TicketAdminForm(forms.ModelForm):
@@ -36,20 +39,6 @@ class TicketAdminForm(forms.ModelForm):
         return cleaned
 
 
-class SupportReplyInline(admin.StackedInline):
-    model = SupportReply
-    extra = 0
-    fields = ("created_at", "author", "body")
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(SupportTicket)
 class SupportTicketAdmin(admin.ModelAdmin):
     form = TicketAdminForm
@@ -60,7 +49,6 @@ class SupportTicketAdmin(admin.ModelAdmin):
     list_select_related = ("user",)
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
-    inlines = [SupportReplyInline]
     readonly_fields = (
         "number",
         "created_at",
@@ -70,13 +58,25 @@ class SupportTicketAdmin(admin.ModelAdmin):
         "subject",
         "message",
         "attachment_link",
+        "replies_sent",
     )
     fieldsets = (
         (
             "Demande",
-            {"fields": ("number", "created_at", "user", "email", "situation", "subject", "message", "attachment_link")},
+            {
+                "fields": (
+                    "number",
+                    "created_at",
+                    "user",
+                    "email",
+                    "situation",
+                    "subject",
+                    "message",
+                    "attachment_link",
+                )
+            },
         ),
-        ("Traitement", {"fields": ("status", "reply")}),
+        ("Traitement", {"fields": ("replies_sent", "status", "reply")}),
     )
 
     def has_add_permission(self, request):
@@ -92,14 +92,29 @@ class SupportTicketAdmin(admin.ModelAdmin):
             obj.attachment_name or "Télécharger",
         )
 
+    @admin.display(description="réponses envoyées")
+    def replies_sent(self, obj):
+        replies = obj.replies.select_related("author")
+        if not replies:
+            return "Aucune réponse pour le moment."
+        return format_html_join(
+            "",
+            "<p><strong>{} — {}</strong><br>{}</p>",
+            (
+                (
+                    date_format(localtime(reply.created_at), "j F Y à H:i"),
+                    reply.author.get_full_name() if reply.author else "—",
+                    linebreaksbr(reply.body, autoescape=True),
+                )
+                for reply in replies
+            ),
+        )
+
     def save_model(self, request, obj, form, change):
         # The service locks the ticket, records the answer, changes the status and queues the mail.
         services.ticket_answer(
             ticket_id=obj.pk, author=request.user, body=form.cleaned_data["reply"], status=obj.status
         )
-
-    def save_related(self, request, form, formsets, change):
-        """Replies are read-only here: nothing else to save."""
 
 
 @admin.register(AssistantAnswerStat)

@@ -96,7 +96,9 @@ def tree_parse(data: dict) -> Tree:
     for node_id, raw in raw_nodes.items():
         where = f"nœud {node_id!r}"
         if not NODE_ID.match(node_id):
-            problems.append(f"{where} : identifiant invalide (minuscules, chiffres et _ ; 80 caractères au plus).")
+            problems.append(
+                f"{where} : identifiant invalide (minuscules, chiffres et _ ; 80 caractères au plus)."
+            )
         if not isinstance(raw, dict):
             problems.append(f"{where} : une table est attendue.")
             continue
@@ -122,12 +124,16 @@ def tree_parse(data: dict) -> Tree:
                 or set(link) != {"label", "url"}
                 or not all(isinstance(v, str) and v.strip() for v in link.values())
             ):
-                problems.append(f"{where}, lien {index + 1} : « label » et « url » (un nom d'URL) sont attendus.")
+                problems.append(
+                    f"{where}, lien {index + 1} : « label » et « url » (un nom d'URL) sont attendus."
+                )
                 continue
             links.append(Link(label=link["label"], url_name=link["url"]))
         data_source = raw.get("data", "")
         if data_source and data_source not in DATA_SOURCES:
-            problems.append(f"{where} : « data » inconnue {data_source!r} (possibles : {sorted(DATA_SOURCES)}).")
+            problems.append(
+                f"{where} : « data » inconnue {data_source!r} (possibles : {sorted(DATA_SOURCES)})."
+            )
         nodes[node_id] = Node(
             id=node_id,
             question=question.strip(),
@@ -186,7 +192,9 @@ def tree_link_problems(tree: Tree) -> list[str]:
             try:
                 link.url  # noqa: B018 — resolving is the check
             except NoReverseMatch:
-                problems.append(f"nœud {node.id!r} : le lien « {link.label} » vise l'URL inconnue {link.url_name!r}.")
+                problems.append(
+                    f"nœud {node.id!r} : le lien « {link.label} » vise l'URL inconnue {link.url_name!r}."
+                )
     return problems
 
 

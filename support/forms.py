@@ -1,6 +1,7 @@
 from captcha.fields import CaptchaField
 from django import forms
 
+from accounts.forms import AccessibleCaptchaInput
 from chorus.uploads import DocumentField
 from support.models import SupportTicket
 
@@ -54,6 +55,7 @@ class TicketForm(forms.Form):
     )
     captcha = CaptchaField(
         label="Recopiez les caractères de l'image",
+        widget=AccessibleCaptchaInput,
         error_messages={
             "invalid": "Les caractères saisis ne correspondent pas à l'image. Recopiez les nouveaux caractères.",
             "required": "Recopiez les caractères de l'image.",
@@ -75,7 +77,7 @@ class TicketForm(forms.Form):
             )
 
     @property
-    def situation(self) -> str:
+    def chosen_situation(self) -> str:
         if self.user is None:
             return SupportTicket.Situation.CONNECTION
         return self.cleaned_data["situation"]

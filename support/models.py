@@ -19,7 +19,8 @@ class SupportTicket(models.Model):
         IN_PROGRESS = "in_progress", "En cours"
         RESOLVED = "resolved", "Résolu"
 
-    number = models.CharField("numéro", max_length=20, unique=True, null=True, editable=False)
+    # NULL only inside ticket_create()'s transaction, until the id it is made from is known.
+    number = models.CharField("numéro", max_length=20, unique=True, null=True, editable=False)  # noqa: DJ001
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="compte",

@@ -61,7 +61,9 @@ def ticket_status_check(*, current: str, new: str) -> None:
         )
 
 
-def ticket_answer(*, ticket_id: int, author: User, body: str = "", status: str | None = None) -> SupportTicket:
+def ticket_answer(
+    *, ticket_id: int, author: User, body: str = "", status: str | None = None
+) -> SupportTicket:
     """Support's action on a ticket: an optional answer (mailed to the ticket's address and shown in
     « Mes tickets ») and an optional status change. Answering a new ticket puts it « En cours »."""
     body = body.strip()

@@ -61,7 +61,9 @@ def _node_or_404(node_id: str | None) -> Node:
 def assistant(request, node_id: str | None = None):
     node = _node_or_404(node_id)
     feedback = request.GET.get("avis", "")
-    return _assistant_response(request, node, feedback=feedback if node.is_answer and feedback in FEEDBACK else "")
+    return _assistant_response(
+        request, node, feedback=feedback if node.is_answer and feedback in FEEDBACK else ""
+    )
 
 
 @login_not_required
@@ -103,7 +105,7 @@ def ticket_create(request):
         ticket = services.ticket_create(
             user=user,
             email=form.cleaned_data["email"],
-            situation=form.situation,
+            situation=form.chosen_situation,
             subject=form.cleaned_data["subject"],
             message=form.cleaned_data["message"],
             attachment=form.cleaned_data["attachment"],

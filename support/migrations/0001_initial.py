@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,71 +15,163 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AssistantAnswerStat',
+            name="AssistantAnswerStat",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('node', models.SlugField(max_length=80, unique=True, verbose_name='réponse')),
-                ('helpful', models.PositiveIntegerField(default=0, verbose_name='oui')),
-                ('not_helpful', models.PositiveIntegerField(default=0, verbose_name='non')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='dernier avis')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("node", models.SlugField(max_length=80, unique=True, verbose_name="réponse")),
+                ("helpful", models.PositiveIntegerField(default=0, verbose_name="oui")),
+                ("not_helpful", models.PositiveIntegerField(default=0, verbose_name="non")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="dernier avis")),
             ],
             options={
-                'verbose_name': 'avis sur une réponse de Claudia',
-                'verbose_name_plural': 'avis sur les réponses de Claudia',
-                'ordering': ['-not_helpful', 'node'],
+                "verbose_name": "avis sur une réponse de Claudia",
+                "verbose_name_plural": "avis sur les réponses de Claudia",
+                "ordering": ["-not_helpful", "node"],
             },
         ),
         migrations.CreateModel(
-            name='SupportTicket',
+            name="SupportTicket",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(editable=False, max_length=20, null=True, unique=True, verbose_name='numéro')),
-                ('email', models.EmailField(max_length=254, verbose_name='adresse électronique de contact')),
-                ('situation', models.CharField(choices=[('connection', 'Problème de connexion'), ('attachment', 'Rattachement à une structure'), ('bank_details', 'Coordonnées bancaires'), ('refund', 'Demande de remboursement'), ('other', 'Autre')], max_length=20, verbose_name='situation')),
-                ('subject', models.CharField(max_length=150, verbose_name='objet')),
-                ('message', models.TextField(max_length=5000, verbose_name='message')),
-                ('attachment', models.FileField(blank=True, upload_to='support/%Y/%m/', verbose_name='pièce jointe')),
-                ('attachment_name', models.CharField(blank=True, max_length=255, verbose_name='nom de la pièce jointe')),
-                ('status', models.CharField(choices=[('new', 'Nouveau'), ('in_progress', 'En cours'), ('resolved', 'Résolu')], default='new', max_length=20, verbose_name='statut')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="date d'envoi")),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='dernière modification')),
-                ('user', models.ForeignKey(blank=True, help_text='Vide quand le ticket a été envoyé sans être connecté.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='support_tickets', to=settings.AUTH_USER_MODEL, verbose_name='compte')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "number",
+                    models.CharField(
+                        editable=False, max_length=20, null=True, unique=True, verbose_name="numéro"
+                    ),
+                ),
+                ("email", models.EmailField(max_length=254, verbose_name="adresse électronique de contact")),
+                (
+                    "situation",
+                    models.CharField(
+                        choices=[
+                            ("connection", "Problème de connexion"),
+                            ("attachment", "Rattachement à une structure"),
+                            ("bank_details", "Coordonnées bancaires"),
+                            ("refund", "Demande de remboursement"),
+                            ("other", "Autre"),
+                        ],
+                        max_length=20,
+                        verbose_name="situation",
+                    ),
+                ),
+                ("subject", models.CharField(max_length=150, verbose_name="objet")),
+                ("message", models.TextField(max_length=5000, verbose_name="message")),
+                (
+                    "attachment",
+                    models.FileField(blank=True, upload_to="support/%Y/%m/", verbose_name="pièce jointe"),
+                ),
+                (
+                    "attachment_name",
+                    models.CharField(blank=True, max_length=255, verbose_name="nom de la pièce jointe"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("new", "Nouveau"), ("in_progress", "En cours"), ("resolved", "Résolu")],
+                        default="new",
+                        max_length=20,
+                        verbose_name="statut",
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="date d'envoi"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="dernière modification")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Vide quand le ticket a été envoyé sans être connecté.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="support_tickets",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="compte",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'ticket',
-                'verbose_name_plural': 'tickets',
-                'ordering': ['-created_at', '-pk'],
+                "verbose_name": "ticket",
+                "verbose_name_plural": "tickets",
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='SupportReply',
+            name="SupportReply",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('body', models.TextField(max_length=5000, verbose_name='réponse')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='date')),
-                ('author', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='auteur')),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='replies', to='support.supportticket', verbose_name='ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("body", models.TextField(max_length=5000, verbose_name="réponse")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="date")),
+                (
+                    "author",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="auteur",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="replies",
+                        to="support.supportticket",
+                        verbose_name="ticket",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'réponse du support',
-                'verbose_name_plural': 'réponses du support',
-                'ordering': ['created_at', 'pk'],
+                "verbose_name": "réponse du support",
+                "verbose_name_plural": "réponses du support",
+                "ordering": ["created_at", "pk"],
             },
         ),
         migrations.AddIndex(
-            model_name='supportticket',
-            index=models.Index(django.db.models.functions.text.Lower('email'), name='support_ticket_email_ci'),
+            model_name="supportticket",
+            index=models.Index(
+                django.db.models.functions.text.Lower("email"), name="support_ticket_email_ci"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='supportticket',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['new', 'in_progress', 'resolved'])), name='support_ticket_status_valid'),
+            model_name="supportticket",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["new", "in_progress", "resolved"])),
+                name="support_ticket_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='supportticket',
-            constraint=models.CheckConstraint(condition=models.Q(('situation__in', ['connection', 'attachment', 'bank_details', 'refund', 'other'])), name='support_ticket_situation_valid'),
+            model_name="supportticket",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("situation__in", ["connection", "attachment", "bank_details", "refund", "other"])
+                ),
+                name="support_ticket_situation_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='supportticket',
-            constraint=models.CheckConstraint(condition=models.Q(('user__isnull', False), ('situation', 'connection'), _connector='OR'), name='support_ticket_visitor_connection_only', violation_error_message='Sans être connecté, seul un « Problème de connexion » peut être signalé.'),
+            model_name="supportticket",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("user__isnull", False), ("situation", "connection"), _connector="OR"),
+                name="support_ticket_visitor_connection_only",
+                violation_error_message="Sans être connecté, seul un « Problème de connexion » peut être signalé.",
+            ),
         ),
     ]

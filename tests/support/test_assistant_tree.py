@@ -28,8 +28,12 @@ def test_system_check_accepts_the_shipped_tree():
 
 def test_guide_path_to_the_activation_answer_exists():
     root = TREE.nodes[TREE.root]
-    connection = next(n for n in TREE.choices(root) if n.question == "Je rencontre des problèmes à la connexion")
-    activation = next(n for n in TREE.choices(connection) if n.question == "Je n'ai pas reçu le mail d'activation")
+    connection = next(
+        n for n in TREE.choices(root) if n.question == "Je rencontre des problèmes à la connexion"
+    )
+    activation = next(
+        n for n in TREE.choices(connection) if n.question == "Je n'ai pas reçu le mail d'activation"
+    )
     assert activation.is_answer
     assert [(link.label, link.url) for link in activation.links] == [
         ("Mot de passe oublié ?", reverse("accounts:password_reset"))
@@ -39,7 +43,11 @@ def test_guide_path_to_the_activation_answer_exists():
 @pytest.mark.parametrize("node_id", sorted(TREE.nodes))
 def test_every_node_renders_as_a_page(client, node_id):
     node = TREE.nodes[node_id]
-    url = reverse("support:assistant") if node_id == TREE.root else reverse("support:assistant_node", args=[node_id])
+    url = (
+        reverse("support:assistant")
+        if node_id == TREE.root
+        else reverse("support:assistant_node", args=[node_id])
+    )
     response = client.get(url)
     assert response.status_code == 200
     assert node.paragraphs[0] in response.text.replace("&#x27;", "'")
