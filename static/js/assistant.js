@@ -55,6 +55,31 @@
     }
   });
 
+  // The page behind a modal dialog is inert; Tab also wraps around inside it instead of leaving the page.
+  dialog.addEventListener("keydown", function (event) {
+    if (event.key !== "Tab") {
+      return;
+    }
+    var focusable = Array.prototype.filter.call(
+      dialog.querySelectorAll("a[href], button:not([disabled]), input:not([type=hidden]), [tabindex='0']"),
+      function (element) {
+        return element.getClientRects().length > 0;
+      }
+    );
+    if (!focusable.length) {
+      return;
+    }
+    var first = focusable[0];
+    var last = focusable[focusable.length - 1];
+    if (event.shiftKey && (document.activeElement === first || !dialog.contains(document.activeElement))) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && document.activeElement === last) {
+      event.preventDefault();
+      first.focus();
+    }
+  });
+
   dialog.addEventListener("submit", function (event) {
     var form = event.target.closest("form[data-assistant-form]");
     if (!form) {
