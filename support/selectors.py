@@ -1,5 +1,9 @@
 """Reads of the support app, including the refund campaign data the assistant shows."""
 
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
 from django.apps import apps
 from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
@@ -24,7 +28,29 @@ def tickets_readable_by(user: User) -> QuerySet[SupportTicket]:
     return tickets_for_user(user)
 
 
-def refund_campaigns() -> list | None:
+@dataclass(frozen=True)
+class RateRow:
+    product: str
+    amount: str  # "13,765 € par 100 kg": as many decimals as the rate has, French decimal comma
+    last_filing_day: date
+
+
+@dataclass(frozen=True)
+class CampaignRow:
+    year: int
+    opens_on: date
+    closes_on: date
+    rates: list[RateRow]
+
+
+def _amount(value: Decimal) -> str:
+    text = f"{value:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
+def refund_campaigns() -> list[CampaignRow] | None:
     """Campaigns still open to filing, with their products, rates and deadlines, read from the refund
     app's reference data; None while that data is not installed."""
     try:
@@ -32,7 +58,7 @@ def refund_campaigns() -> list | None:
         rate_model = apps.get_model("reimbursements", "RefundRate")
     except LookupError:
         return None
-    return list(
+    campaigns = (
         campaign_model.objects.filter(closes_on__gte=timezone.localdate())
         .order_by("-year")
         .prefetch_related(
@@ -42,3 +68,19 @@ def refund_campaigns() -> list | None:
             )
         )
     )
+    return [
+        CampaignRow(
+            year=campaign.year,
+            opens_on=campaign.opens_on,
+            closes_on=campaign.closes_on,
+            rates=[
+                RateRow(
+                    product=rate.product.label,
+                    amount=f"{_amount(rate.amount)} € par {rate.product.unit_symbol}",
+                    last_filing_day=rate.last_filing_day(),
+                )
+                for rate in campaign.rates.all()
+            ],
+        )
+        for campaign in campaigns
+    ]
