@@ -1,7 +1,7 @@
 """Every write of the support app: tickets, support answers, assistant feedback."""
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 
 from accounts.models import User
@@ -91,9 +91,6 @@ def assistant_feedback_record(*, node: str, helpful: bool) -> None:
     """Count one « Oui » or « Non » for an answer of the assistant."""
     counter = "helpful" if helpful else "not_helpful"
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                AssistantAnswerStat.objects.get_or_create(node=node)
-        except IntegrityError:
-            pass  # created at the same moment by another vote
+        # get_or_create retries the read when another first vote created the row at the same moment.
+        AssistantAnswerStat.objects.get_or_create(node=node)
         AssistantAnswerStat.objects.filter(node=node).update(**{counter: F(counter) + 1})

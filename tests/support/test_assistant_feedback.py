@@ -105,3 +105,33 @@ def test_support_staff_see_which_answers_fail_in_admin(client):
     assert "Je n'ai pas reçu le mail d'activation" in text
     assert "75 %" in text
     assert "ancienne_reponse (retirée de l'arbre)" in text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_first_votes_on_one_answer_are_all_counted():
+    import threading
+
+    from django.db import connection
+
+    from support.services import assistant_feedback_record
+
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def cast(helpful):
+        try:
+            barrier.wait()
+            assistant_feedback_record(node="code_connexion", helpful=helpful)
+        except Exception as exc:  # surfaced by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=cast, args=(helpful,)) for helpful in [True, True, False, False]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    stat = AssistantAnswerStat.objects.get(node="code_connexion")
+    assert (stat.helpful, stat.not_helpful) == (2, 2)
