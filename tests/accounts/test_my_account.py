@@ -164,3 +164,22 @@ def test_admin_never_shows_passwords_or_codes(admin_client, active_user):
     assert admin_client.get("/admin/otp_email/emaildevice/").status_code == 404
     search = admin_client.get("/admin/accounts/user/?q=roux&is_active__exact=1")
     assert "luc.roux@example.fr" in search.text
+
+
+def test_admin_requires_the_code_not_just_the_password(client, django_capture_on_commit_callbacks, password):
+    staff = UserFactory(
+        email="instructeur@example.fr", staff=True, is_superuser=True, last_name="Bodin", first_name="Alain"
+    )
+    response = client.get("/admin/")
+    assert response["Location"].startswith("/admin/login/")
+    assert client.get(response["Location"])["Location"].startswith("/compte/connexion/?next=/admin/")
+    client.force_login(staff)  # a session without the e-mailed code
+    assert client.get("/admin/").status_code == 302
+    client.logout()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/compte/connexion/", {"username": staff.email, "password": password, "next": "/admin/"})
+    from tests.accounts.conftest import mailed_code
+
+    response = client.post("/compte/connexion/code/", {"action": "verify", "code": mailed_code()})
+    assert response["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
