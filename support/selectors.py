@@ -21,9 +21,10 @@ def tickets_for_user(user: User) -> QuerySet[SupportTicket]:
     )
 
 
-def tickets_readable_by(user: User) -> QuerySet[SupportTicket]:
-    """Tickets whose details and attachment the user may open: support staff read all of them."""
-    if user.is_staff and user.has_perm("support.view_supportticket"):
+def tickets_readable_by(user: User, *, verified: bool) -> QuerySet[SupportTicket]:
+    """Tickets whose attachment the user may open: support staff read all of them, once their session has
+    passed the e-mailed code (as the admin requires); everyone else reads their own."""
+    if verified and user.is_staff and user.has_perm("support.view_supportticket"):
         return SupportTicket.objects.all()
     return tickets_for_user(user)
 

@@ -137,5 +137,7 @@ def ticket_detail(request, pk: int):
 
 @require_safe
 def ticket_attachment(request, pk: int):
-    ticket = get_object_or_404(selectors.tickets_readable_by(request.user), pk=pk)
+    ticket = get_object_or_404(
+        selectors.tickets_readable_by(request.user, verified=request.user.is_verified()), pk=pk
+    )
     return private_file_response(ticket.attachment, download_name=ticket.attachment_name or "piece-jointe")

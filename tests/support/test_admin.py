@@ -4,6 +4,7 @@ from django.urls import reverse
 
 from support.models import SupportTicket
 from support.services import SupportError, ticket_answer, ticket_create
+from tests.conftest import verify_session
 from tests.documents import valid_pdf
 from tests.factories import UserFactory
 
@@ -40,7 +41,7 @@ def post_change(client, ticket, **data):
 def test_answer_written_in_admin_is_mailed_and_shown_in_my_tickets(
     client, support_agent, ticket, mailoutbox, django_capture_on_commit_callbacks
 ):
-    client.force_login(support_agent)
+    verify_session(client, support_agent)
     with django_capture_on_commit_callbacks(execute=True):
         response = post_change(
             client, ticket, reply="Un nouveau lien vous a été envoyé.\nVérifiez vos spams. <script>x</script>"
@@ -63,7 +64,7 @@ def test_answer_written_in_admin_is_mailed_and_shown_in_my_tickets(
 
 
 def test_statuses_go_new_then_in_progress_then_resolved(client, support_agent, ticket, mailoutbox):
-    client.force_login(support_agent)
+    verify_session(client, support_agent)
     post_change(client, ticket, status="in_progress")
     ticket.refresh_from_db()
     assert ticket.status == "in_progress"
@@ -88,7 +89,7 @@ def test_saving_without_change_sends_no_mail(
     client, support_agent, ticket, mailoutbox, django_capture_on_commit_callbacks
 ):
     mailoutbox.clear()
-    client.force_login(support_agent)
+    verify_session(client, support_agent)
     with django_capture_on_commit_callbacks(execute=True):
         post_change(client, ticket)
     assert mailoutbox == []
@@ -99,7 +100,7 @@ def test_list_filters_and_search(client, support_agent, ticket):
     other = ticket_create(
         user=UserFactory(), email="paul@example.fr", situation="refund", subject="Montant", message="?"
     )
-    client.force_login(support_agent)
+    verify_session(client, support_agent)
     url = reverse("admin:support_supportticket_changelist")
     response = client.get(url, {"situation__exact": "connection", "status__exact": "new"})
     assert ticket.number in response.text
@@ -110,7 +111,7 @@ def test_list_filters_and_search(client, support_agent, ticket):
 
 
 def test_support_agent_downloads_the_attachment_from_admin(client, support_agent, ticket):
-    client.force_login(support_agent)
+    verify_session(client, support_agent)
     page = client.get(change_url(ticket))
     attachment_url = reverse("support:ticket_attachment", args=[ticket.pk])
     assert attachment_url in page.text
@@ -120,11 +121,16 @@ def test_support_agent_downloads_the_attachment_from_admin(client, support_agent
 
 
 def test_staff_without_support_permissions_cannot_open_tickets(client, ticket):
-    client.force_login(UserFactory(staff=True))
+    verify_session(client, UserFactory(staff=True))
     assert client.get(change_url(ticket)).status_code == 403
     assert client.get(reverse("support:ticket_attachment", args=[ticket.pk])).status_code == 404
 
 
 def test_tickets_cannot_be_added_in_admin(client, support_agent):
-    client.force_login(support_agent)
+    verify_session(client, support_agent)
     assert client.get(reverse("admin:support_supportticket_add")).status_code == 403
+
+
+def test_support_agent_without_the_emailed_code_cannot_download_attachments(client, support_agent, ticket):
+    client.force_login(support_agent)  # password only: the session has not passed the e-mailed code
+    assert client.get(reverse("support:ticket_attachment", args=[ticket.pk])).status_code == 404

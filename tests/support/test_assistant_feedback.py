@@ -3,6 +3,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from support.models import AssistantAnswerStat
+from tests.conftest import verify_session
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -98,7 +99,7 @@ def test_support_staff_see_which_answers_fail_in_admin(client):
     AssistantAnswerStat.objects.create(node="ancienne_reponse", helpful=2, not_helpful=0)
     staff = UserFactory(staff=True)
     staff.groups.add(Group.objects.get(name="Support"))
-    client.force_login(staff)
+    verify_session(client, staff)
     response = client.get(reverse("admin:support_assistantanswerstat_changelist"))
     assert response.status_code == 200
     text = response.text.replace("&#x27;", "'")
