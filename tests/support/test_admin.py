@@ -134,3 +134,21 @@ def test_tickets_cannot_be_added_in_admin(client, support_agent):
 def test_support_agent_without_the_emailed_code_cannot_download_attachments(client, support_agent, ticket):
     client.force_login(support_agent)  # password only: the session has not passed the e-mailed code
     assert client.get(reverse("support:ticket_attachment", args=[ticket.pk])).status_code == 404
+
+
+def test_too_long_answer_is_refused_with_a_message(client, support_agent, ticket, mailoutbox):
+    mailoutbox.clear()
+    verify_session(client, support_agent)
+    response = post_change(client, ticket, reply="r" * 5001)
+    assert response.status_code == 200
+    assert "5000" in response.text
+    assert not ticket.replies.exists()
+    assert mailoutbox == []
+
+
+def test_unknown_status_is_refused(client, support_agent, ticket):
+    verify_session(client, support_agent)
+    response = post_change(client, ticket, status="archive")
+    assert response.status_code == 200
+    ticket.refresh_from_db()
+    assert ticket.status == "new"
