@@ -145,3 +145,19 @@ def test_dialog_keeps_focus_inside_and_closes_with_escape(live_server, page):
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     expect(opener).to_be_focused()
+
+
+def test_assistant_dialog_and_ticket_form_fit_a_small_screen(live_server, page):
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(live_server.url + reverse("support:ticket_create"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert_accessible(page)
+    page.get_by_role("link", name="Besoin d'aide ? Claudia").click()
+    dialog = page.get_by_role("dialog", name="Claudia, votre assistante virtuelle")
+    dialog.get_by_role("link", name="J'ai une question sur ma demande de remboursement").click()
+    dialog.get_by_role("link", name="Quels produits, quels taux et quelles dates limites ?").click()
+    expect(dialog.get_by_role("heading", level=2)).to_have_text(
+        "Quels produits, quels taux et quelles dates limites ?"
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert_accessible(page)
