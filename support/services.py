@@ -3,6 +3,7 @@
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from accounts.models import User
 from chorus.outbox.services import mail_queue
@@ -46,7 +47,7 @@ def ticket_create(
         if attachment:
             ticket.attachment = attachment
         ticket.save()
-        ticket.number = f"SUP-{ticket.created_at:%Y}-{ticket.pk:06d}"
+        ticket.number = f"SUP-{timezone.localtime(ticket.created_at):%Y}-{ticket.pk:06d}"
         ticket.save(update_fields=["number"])
         mail_queue(to=[ticket.email], template="support/emails/ticket_received", context={"ticket": ticket})
     return ticket

@@ -1,6 +1,8 @@
 import pytest
+import time_machine
 from django.db import IntegrityError
 from django.urls import reverse
+from django.utils import timezone
 
 from support.models import SupportTicket
 from support.services import ticket_create
@@ -73,7 +75,7 @@ def test_visitor_sends_a_connection_ticket_and_gets_its_number_by_mail(
     assert ticket.user is None
     assert ticket.situation == SupportTicket.Situation.CONNECTION
     assert ticket.status == SupportTicket.Status.NEW
-    assert ticket.number == f"SUP-{ticket.created_at:%Y}-{ticket.pk:06d}"
+    assert ticket.number == f"SUP-{timezone.localtime(ticket.created_at):%Y}-{ticket.pk:06d}"
     assert response["Location"] == reverse("contact")
     page = client.get(reverse("contact"))
     assert f"Votre ticket n° {ticket.number} a été envoyé" in page.text
@@ -248,3 +250,9 @@ def test_my_tickets_query_count_does_not_grow_with_tickets(client, django_assert
     with django_assert_max_num_queries(4):
         response = client.get(reverse("support:ticket_list"))
     assert response.text.count("SUP-") == count
+
+
+def test_ticket_number_takes_the_year_in_paris():
+    with time_machine.travel("2026-12-31T23:30:00+00:00", tick=False):  # already 1 January in Paris
+        ticket = make_ticket()
+    assert ticket.number == f"SUP-2027-{ticket.pk:06d}"
