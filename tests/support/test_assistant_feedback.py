@@ -3,7 +3,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from support.models import AssistantAnswerStat
-from tests.conftest import verify_session
+from tests.conftest import requires_postgresql, verify_session
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -108,6 +108,7 @@ def test_support_staff_see_which_answers_fail_in_admin(client):
     assert "ancienne_reponse (retirée de l'arbre)" in text
 
 
+@requires_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_simultaneous_first_votes_on_one_answer_are_all_counted():
     import threading
