@@ -14,7 +14,6 @@
     );
   };
   dialog.close();
-  dialog.classList.add("fr-modal--js");
   dialog.showModal();
   var first = focusable()[0];
   if (first) {
