@@ -6,7 +6,6 @@ app_name = "structures"
 
 urlpatterns = [
     path("", views.index, name="index"),
-    path("bienvenue/", views.welcome, name="welcome"),
     path("structures/creer/", views.structure_create, name="create"),
     path("structures/gerer/", views.manage, name="manage"),
     path("structures/<int:pk>/modifier/", views.update, name="update"),

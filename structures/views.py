@@ -20,14 +20,6 @@ from structures.models import BankAccount, Membership, Structure
 
 
 @require_safe
-def welcome(request: HttpRequest) -> HttpResponse:
-    """Where a sign-in lands: the guide's two-choice window for a user attached to no structure yet."""
-    if selectors.user_has_structure(user=request.user):
-        return redirect("home")
-    return render(request, "structures/welcome.html")
-
-
-@require_safe
 def index(request: HttpRequest) -> HttpResponse:
     """Domain « Organisation »: the user's structures and the « Structures » applications."""
     return render(

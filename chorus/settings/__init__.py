@@ -91,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "chorus.context_processors.portal",
+                "structures.context_processors.first_login_choice",
             ],
             # Tests set this to a failing sentinel (see tests/conftest.py) so unknown variables fail.
             "string_if_invalid": "",
@@ -134,8 +135,7 @@ OTP_EMAIL_COOLDOWN_DURATION = 60
 OTP_EMAIL_THROTTLE_FACTOR = 0
 LOGIN_CODE_MAX_ATTEMPTS = 5
 LOGIN_URL = "accounts:login"
-# The first-login choice (create a structure or ask to be attached) is shown there, then home.
-LOGIN_REDIRECT_URL = "structures:welcome"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
 LANGUAGE_CODE = "fr"

@@ -4,7 +4,8 @@
 (function () {
   "use strict";
   var dialog = document.querySelector("dialog[data-modal-on-load]");
-  if (!dialog || typeof dialog.showModal !== "function") {
+  // Not when the user already closed the in-page version before this script ran.
+  if (!dialog || !dialog.open || typeof dialog.showModal !== "function") {
     return;
   }
   var focusable = function () {

@@ -32,18 +32,19 @@ def test_first_sign_in_creates_a_structure_sets_refund_information_and_bank_deta
     siret = valid_siret(512345)
 
     # First sign-in: the two-choice window, modal, focus inside.
-    page.goto(live_server.url + reverse("structures:welcome"))
+    page.goto(live_server.url + reverse("home"))
     dialog = page.get_by_role("dialog", name="Rattacher votre compte à une structure")
     expect(dialog).to_be_visible()
     expect(dialog.get_by_role("link", name="Demander un rattachement à une structure")).to_be_visible()
     expect(dialog).to_contain_text("rattachez-vous en premier lieu à la structure de votre entreprise")
-    assert page.evaluate("document.querySelector('dialog').matches(':modal')")
+    page.wait_for_function("document.querySelector('#first-login-choice').matches(':modal')")
+    assert page.evaluate("document.querySelector('#first-login-choice').matches(':modal')")
     assert_accessible(page)
     for _ in range(6):
         page.keyboard.press("Tab")
-        assert page.evaluate("document.querySelector('dialog').contains(document.activeElement)")
+        assert page.evaluate("document.querySelector('#first-login-choice').contains(document.activeElement)")
     page.keyboard.press("Shift+Tab")
-    assert page.evaluate("document.querySelector('dialog').contains(document.activeElement)")
+    assert page.evaluate("document.querySelector('#first-login-choice').contains(document.activeElement)")
     dialog.get_by_role("link", name="Créer une structure").click()
 
     # Create a structure: the SIRET, then raison sociale and address.
@@ -125,17 +126,23 @@ def test_first_sign_in_creates_a_structure_sets_refund_information_and_bank_deta
     assert BankAccount.objects.get().structure == structure
 
 
-def test_escape_closes_the_first_login_window_and_the_choices_stay_on_the_page(live_server, page, sign_in):
+def test_escape_closes_the_first_login_window_and_organisation_offers_the_choices_again(
+    live_server, page, sign_in
+):
     sign_in(UserFactory())
-    page.goto(live_server.url + reverse("structures:welcome"))
-    dialog = page.get_by_role("dialog")
+    page.goto(live_server.url + reverse("home"))
+    dialog = page.get_by_role("dialog", name="Rattacher votre compte à une structure")
     expect(dialog).to_be_visible()
+    page.wait_for_function("document.querySelector('#first-login-choice').matches(':modal')")
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     expect(heading(page)).to_be_focused()
-    expect(page.get_by_role("link", name="Demander un rattachement à une structure")).to_be_visible()
     assert_accessible(page)
-    page.get_by_role("link", name="Demander un rattachement à une structure").click()
+    page.get_by_role("link", name="Organisation", exact=True).click()
+    expect(heading(page)).to_have_text("Organisation")
+    expect(page.get_by_role("link", name="Créer une structure")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name="Demander un rattachement").click()
     expect(heading(page)).to_contain_text("rattachement")
     assert_accessible(page)
 
@@ -145,8 +152,8 @@ def test_first_login_window_is_a_plain_page_without_javascript(live_server, brow
     sign_in(UserFactory(), browser_context=context)
     page = context.new_page()
     page.set_default_timeout(10_000)
-    page.goto(live_server.url + reverse("structures:welcome"))
-    dialog = page.locator("dialog")
+    page.goto(live_server.url + reverse("home"))
+    dialog = page.locator("#first-login-choice")
     expect(dialog).to_be_visible()
     expect(dialog).to_have_attribute("open", "")
     expect(dialog.get_by_role("link", name="Demander un rattachement à une structure")).to_be_visible()
@@ -159,14 +166,14 @@ def test_first_login_window_without_its_script_is_accessible_in_page_content(liv
     """axe needs JavaScript: check the no-script rendering with only our dialog script blocked."""
     sign_in(UserFactory())
     page.route(re.compile(r".*/first-login\.js$"), lambda route: route.abort())
-    page.goto(live_server.url + reverse("structures:welcome"))
+    page.goto(live_server.url + reverse("home"))
     dialog = page.get_by_role("dialog", name="Rattacher votre compte à une structure")
     expect(dialog).to_be_visible()
-    assert not page.evaluate("document.querySelector('dialog').matches(':modal')")
+    assert not page.evaluate("document.querySelector('#first-login-choice').matches(':modal')")
     assert_accessible(page)
     dialog.get_by_role("button", name="Fermer").click()
     expect(dialog).to_be_hidden()
-    expect(page.get_by_role("link", name="Créer une structure")).to_be_visible()
+    expect(heading(page)).to_contain_text("Remboursement de la taxe")
 
 
 def test_main_manager_hands_over_the_role_on_a_small_screen(live_server, page, sign_in):

@@ -10,12 +10,6 @@ from tests.factories import BankAccountFactory, MembershipFactory, StructureFact
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin_client(client):
-    client.force_login(UserFactory(staff=True, is_superuser=True))
-    return client
-
-
 def test_admin_searches_structures_by_siret_and_name(admin_client):
     farm = StructureFactory(name="GAEC des Saules")
     StructureFactory(name="EARL des Hêtres")
