@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
@@ -10,6 +11,7 @@ from structures.models import (
     Structure,
     StructureChange,
 )
+from structures.validators import normalize_siret
 
 
 @admin.register(BeneficiaryCategory)
@@ -71,8 +73,24 @@ class StructureChangeInline(admin.TabularInline):
         return super().get_queryset(request).select_related("changed_by")
 
 
+class StructureAdminForm(forms.ModelForm):
+    siret = forms.CharField(
+        label="SIRET", max_length=20, help_text="14 chiffres ; espaces et points acceptés."
+    )
+
+    class Meta:
+        model = Structure
+        fields = ["siret", "name", "street", "postcode", "city", "country"]
+        fields += ["beneficiary_category", "pacage", "is_management_centre"]
+
+    def clean_siret(self):
+        # Stored as the 14 digits the database checks, whatever spaces or dots were typed.
+        return normalize_siret(self.cleaned_data["siret"])
+
+
 @admin.register(Structure)
 class StructureAdmin(admin.ModelAdmin):
+    form = StructureAdminForm
     list_display = ["name", "siret", "city", "beneficiary_category", "is_management_centre", "created_at"]
     list_filter = ["beneficiary_category", "is_management_centre"]
     search_fields = ["siret", "name", "city", "pacage"]
@@ -87,6 +105,15 @@ class StructureAdmin(admin.ModelAdmin):
         ),
         ("Suivi", {"fields": ["created_by", "created_at", "updated_at"]}),
     ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A structure is its SIRET: fixed once created (memberships and refund requests rely on it).
+        return [*self.readonly_fields, "siret"] if obj else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
 
     def has_delete_permission(self, request, obj=None):
         return False  # refund requests and memberships point to it
@@ -127,7 +154,8 @@ class BankAccountAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
-    readonly_fields = ["structure", "iban", "rib_link", "created_by", "created_at", "updated_at"]
+    # The IBAN, BIC and RIB copy go together: a change means new bank details, created in the portal.
+    readonly_fields = ["structure", "iban", "bic", "rib_link", "created_by", "created_at", "updated_at"]
 
     def has_add_permission(self, request):
         return False  # created in the portal, with the RIB copy checked by content

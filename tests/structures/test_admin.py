@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from structures.demo import FARM_SIRET
 from structures.models import StructureChange
-from tests.factories import BankAccountFactory, MembershipFactory, StructureFactory, UserFactory
+from tests.factories import BankAccountFactory, MembershipFactory, StructureFactory, UserFactory, valid_siret
 
 pytestmark = pytest.mark.django_db
 
@@ -84,3 +84,66 @@ def test_demo_seeds_a_farm_with_bank_details_and_an_accounting_firm():
     firm = Structure.objects.get(is_management_centre=True)
     assert siret.is_valid(firm.siret)
     assert firm.services.exists()
+
+
+def test_admin_adds_a_structure_typed_with_spaces_and_records_who(admin_client, admin_user):
+    from structures.models import Structure
+
+    response = admin_client.post(
+        reverse("admin:structures_structure_add"),
+        {
+            "siret": "732 829.320 00074",
+            "name": "GAEC Saisi",
+            "street": "1 rue",
+            "postcode": "35000",
+            "city": "Rennes",
+            "country": "France",
+            "pacage": "",
+            **{
+                f"{prefix}-{key}": value
+                for prefix in ["memberships", "services", "bank_accounts", "changes"]
+                for key, value in [("TOTAL_FORMS", "0"), ("INITIAL_FORMS", "0")]
+            },
+        },
+    )
+    assert response.status_code == 302, response.text
+    structure = Structure.objects.get(name="GAEC Saisi")
+    assert (structure.siret, structure.created_by) == ("73282932000074", admin_user)
+
+
+def test_admin_refuses_a_second_main_manager_with_a_message(admin_client):
+    main = MembershipFactory(main_manager=True)
+    other = MembershipFactory(structure=main.structure)
+    response = admin_client.post(
+        reverse("admin:structures_membership_change", args=[other.pk]),
+        {"user": other.user.pk, "structure": main.structure.pk, "role": "main_manager", "is_active": "on"},
+    )
+    assert response.status_code == 200
+    assert "Une structure n&#x27;a qu&#x27;un gestionnaire principal." in response.text
+    other.refresh_from_db()
+    assert other.role == "member"
+
+
+def test_admin_changes_a_structure_but_not_its_siret(admin_client):
+    structure = StructureFactory(name="Ancien nom")
+    siret = structure.siret
+    response = admin_client.post(
+        reverse("admin:structures_structure_change", args=[structure.pk]),
+        {
+            "siret": valid_siret(999),
+            "name": "Nouveau nom",
+            "street": structure.street,
+            "postcode": structure.postcode,
+            "city": structure.city,
+            "country": "France",
+            "pacage": "035123456",
+            **{
+                f"{prefix}-{key}": value
+                for prefix in ["memberships", "services", "bank_accounts", "changes"]
+                for key, value in [("TOTAL_FORMS", "0"), ("INITIAL_FORMS", "0")]
+            },
+        },
+    )
+    assert response.status_code == 302
+    structure.refresh_from_db()
+    assert (structure.name, structure.siret, structure.pacage) == ("Nouveau nom", siret, "035123456")
