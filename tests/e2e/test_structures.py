@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from structures.models import BankAccount, Membership, Structure
 from tests.documents import pdf_bytes
 from tests.e2e.a11y import assert_accessible
-from tests.factories import MembershipFactory, UserFactory, valid_siret
+from tests.factories import BankAccountFactory, MembershipFactory, UserFactory, valid_siret
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -220,3 +220,23 @@ def test_manager_adds_and_withdraws_a_service(live_server, page, sign_in):
     expect(page.get_by_text("n'est plus proposé")).to_be_visible()
     expect(table).to_contain_text("Retiré")
     assert_accessible(page)
+
+
+def test_organisation_pages_fit_a_small_screen(live_server, page, sign_in):
+    main = MembershipFactory(main_manager=True, structure__name="SCEA des Longues Parcelles du Bocage")
+    BankAccountFactory(structure=main.structure, label="Compte principal de l'exploitation")
+    sign_in(main.user)
+    page.set_viewport_size({"width": 360, "height": 740})
+    for url in [
+        reverse("structures:index"),
+        reverse("structures:create"),
+        reverse("structures:manage"),
+        reverse("structures:update", args=[main.structure.pk]),
+        reverse("structures:bank_account_list"),
+        reverse("structures:bank_account_create"),
+        reverse("structures:service_list", args=[main.structure.pk]),
+    ]:
+        page.goto(live_server.url + url)
+        expect(heading(page)).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, url
+        assert_accessible(page)

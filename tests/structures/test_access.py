@@ -5,13 +5,20 @@ import pytest
 from django.urls import reverse
 
 from structures.models import BankAccount, Membership, Structure
-from tests.factories import BankAccountFactory, MembershipFactory, UserFactory
+from tests.factories import BankAccountFactory, MembershipFactory, ServiceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 SECRET_NAME = "SCEA Confidentielle"
 # Read-only pages answer 405 to POST before looking anything up: the same for every id, so nothing leaks.
 READ_ONLY = {"members", "bank_account_rib"}
+WRITE_ONLY = {"service_toggle"}
+
+
+def expected_status(name, method):
+    if (method == "post" and name in READ_ONLY) or (method == "get" and name in WRITE_ONLY):
+        return 405
+    return 404
 
 
 @pytest.fixture
@@ -19,6 +26,7 @@ def target():
     main = MembershipFactory(main_manager=True, structure__name=SECRET_NAME)
     member = MembershipFactory(structure=main.structure)
     account = BankAccountFactory(structure=main.structure, label="Compte secret")
+    ServiceFactory(structure=main.structure)
     return main, member, account
 
 
@@ -31,6 +39,10 @@ def id_urls(main, member, account):
         "member_detach": reverse("structures:member_detach", args=[structure.pk, member.pk]),
         "bank_account_deactivate": reverse("structures:bank_account_deactivate", args=[account.pk]),
         "bank_account_rib": reverse("structures:bank_account_rib", args=[account.pk]),
+        "service_list": reverse("structures:service_list", args=[structure.pk]),
+        "service_toggle": reverse(
+            "structures:service_toggle", args=[structure.pk, structure.services.get().pk]
+        ),
     }
 
 
@@ -39,31 +51,50 @@ def assert_untouched(main, member, account):
     assert Membership.objects.filter(is_active=True, structure=main.structure).count() == 2
     assert Membership.objects.get(pk=main.pk).role == Membership.Role.MAIN_MANAGER
     assert BankAccount.objects.get(pk=account.pk).is_active
+    assert main.structure.services.get().is_active
 
 
 @pytest.mark.parametrize(
     "name",
-    ["update", "members", "member_transfer", "member_detach", "bank_account_deactivate", "bank_account_rib"],
+    [
+        "update",
+        "members",
+        "member_transfer",
+        "member_detach",
+        "bank_account_deactivate",
+        "bank_account_rib",
+        "service_list",
+        "service_toggle",
+    ],
 )
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_user_not_attached_gets_404_and_nothing_leaks(client, target, name, method):
     client.force_login(MembershipFactory(main_manager=True).user)
     url = id_urls(*target)[name]
     response = getattr(client, method)(url, {"pacage": "035123456"})
-    assert response.status_code == (405 if method == "post" and name in READ_ONLY else 404)
+    assert response.status_code == expected_status(name, method)
     assert SECRET_NAME not in response.content.decode()
     assert_untouched(*target)
 
 
 @pytest.mark.parametrize(
-    "name", ["update", "members", "member_transfer", "member_detach", "bank_account_deactivate"]
+    "name",
+    [
+        "update",
+        "members",
+        "member_transfer",
+        "member_detach",
+        "bank_account_deactivate",
+        "service_list",
+        "service_toggle",
+    ],
 )
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_attached_plain_member_gets_404_on_manager_urls(client, target, name, method):
     main, member, account = target
     client.force_login(member.user)
     response = getattr(client, method)(id_urls(main, member, account)[name], {"pacage": "035123456"})
-    assert response.status_code == (405 if method == "post" and name in READ_ONLY else 404)
+    assert response.status_code == expected_status(name, method)
     assert_untouched(main, member, account)
 
 
