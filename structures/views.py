@@ -35,6 +35,9 @@ def structure_create(request: HttpRequest) -> HttpResponse:
     when it answers), then creation."""
     if request.method == "GET":
         return render(request, "structures/create_siret.html", {"form": StructureSiretForm()})
+    # Both steps tell whether a SIRET is registered: limit how many a user may try.
+    if exceeded(request, "structure-siret", {"user": (value_key(str(request.user.pk)), "30/h")}):
+        return too_many_requests(request)
     if request.POST.get("step") == "details":
         form = StructureCreateForm(request.POST)
         if not form.is_valid():
@@ -57,8 +60,6 @@ def structure_create(request: HttpRequest) -> HttpResponse:
         return redirect("structures:update", pk=structure.pk)
 
     form = StructureSiretForm(request.POST)
-    if exceeded(request, "structure-siret", {"user": (value_key(str(request.user.pk)), "30/h")}):
-        return too_many_requests(request)
     if not form.is_valid():
         return render(request, "structures/create_siret.html", {"form": form})
     siret = form.cleaned_data["siret"]

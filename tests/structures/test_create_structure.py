@@ -127,11 +127,13 @@ def test_siret_taken_between_the_two_steps_is_not_duplicated(client, user):
     assert not Membership.objects.filter(user=user).exists()
 
 
-def test_siret_checks_are_rate_limited(client, user):
+@pytest.mark.parametrize("step", ["siret", "details"])
+def test_siret_checks_are_rate_limited_at_both_steps(client, user, step):
     for _ in range(30):
         client.post(URL, {"step": "siret", "siret": "1234"})
-    response = client.post(URL, {"step": "siret", "siret": "1234"})
+    response = client.post(URL, details(valid_siret(4040), step=step))
     assert response.status_code == 429
+    assert not Structure.objects.exists()
 
 
 def test_an_attached_user_may_create_another_structure(client, user):
