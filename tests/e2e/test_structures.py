@@ -1,5 +1,4 @@
 import re
-from importlib import import_module
 
 import pytest
 from django.urls import reverse
@@ -11,14 +10,6 @@ from tests.e2e.a11y import assert_accessible
 from tests.factories import BankAccountFactory, MembershipFactory, UserFactory, valid_siret
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _beneficiary_categories():
-    """Transactional tests flush the tables between tests, data migrations included: seed them again."""
-    from django.apps import apps
-
-    import_module("structures.migrations.0002_seed_beneficiary_categories").seed(apps, None)
 
 
 def heading(page):
