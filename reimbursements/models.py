@@ -236,9 +236,10 @@ class RefundRequest(models.Model):
                 violation_error_message="Une demande existe déjà pour cette structure et cette année.",
             ),
             models.CheckConstraint(
-                condition=Q(status="draft") | Q(number__isnull=False, filed_at__isnull=False),
+                condition=Q(status="draft")
+                | Q(number__isnull=False, filed_at__isnull=False, filed_by__isnull=False),
                 name="refund_request_filed_has_number",
-                violation_error_message="Une demande déposée a un numéro et une date de dépôt.",
+                violation_error_message="Une demande déposée a un numéro, une date de dépôt et un déposant.",
             ),
             models.CheckConstraint(
                 condition=~Q(status="paid") | Q(paid_amount__isnull=False),

@@ -448,11 +448,13 @@ class Migration(migrations.Migration):
             constraint=models.CheckConstraint(
                 condition=models.Q(
                     ("status", "draft"),
-                    models.Q(("filed_at__isnull", False), ("number__isnull", False)),
+                    models.Q(
+                        ("filed_at__isnull", False), ("filed_by__isnull", False), ("number__isnull", False)
+                    ),
                     _connector="OR",
                 ),
                 name="refund_request_filed_has_number",
-                violation_error_message="Une demande déposée a un numéro et une date de dépôt.",
+                violation_error_message="Une demande déposée a un numéro, une date de dépôt et un déposant.",
             ),
         ),
         migrations.AddConstraint(

@@ -1,7 +1,10 @@
+import html
+import re
 from datetime import date
 from decimal import Decimal
 
 import factory
+from django.utils.html import strip_tags
 
 from reimbursements.models import Campaign, EnergyProduct, RefundLine, RefundRequest, line_amount
 from tests.documents import pdf_bytes
@@ -26,6 +29,7 @@ class RefundRequestFactory(factory.django.DjangoModelFactory):
 class RefundLineFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = RefundLine
+        skip_postgeneration_save = True
 
     request = factory.SubFactory(RefundRequestFactory)
     invoice_number = factory.Sequence(lambda n: f"FAC-{n:05d}")
@@ -49,3 +53,9 @@ def _category():
     from structures.models import BeneficiaryCategory
 
     return BeneficiaryCategory.objects.get(code="societe-agricole")
+
+
+def text(response) -> str:
+    """The page as a user reads it: no tags, entities decoded, runs of spaces collapsed (not the
+    non-breaking ones, which belong to French amounts)."""
+    return re.sub(r"[ \t\r\n]+", " ", html.unescape(strip_tags(response.content.decode())))

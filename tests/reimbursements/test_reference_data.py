@@ -50,7 +50,9 @@ def test_migration_seeds_every_rate_of_the_domain_table_and_nothing_else():
         for rate in RefundRate.objects.select_related("campaign", "product")
     }
     expected = {
-        (year, code): Decimal(amount) for year, rates in DOMAIN_RATES.items() for code, amount in rates.items()
+        (year, code): Decimal(amount)
+        for year, rates in DOMAIN_RATES.items()
+        for code, amount in rates.items()
     }
     assert seeded == expected
 
@@ -96,7 +98,9 @@ def test_only_campaigns_between_their_dates_and_with_rates_are_open(day, open_ye
 def test_a_year_without_rates_opens_once_an_administrator_enters_one(gnr):
     campaign_2024 = Campaign.objects.get(year=2024)
     assert not Campaign.objects.open_on(date(2025, 6, 2)).filter(pk=campaign_2024.pk).exists()
-    RefundRate.objects.create(campaign=campaign_2024, product=gnr, amount=Decimal("14.96"), legal_reference="CIBS")
+    RefundRate.objects.create(
+        campaign=campaign_2024, product=gnr, amount=Decimal("14.96"), legal_reference="CIBS"
+    )
     assert Campaign.objects.open_on(date(2025, 6, 2)).filter(pk=campaign_2024.pk).exists()
 
 
