@@ -65,20 +65,23 @@ def receipt_pdf(refund_request, lines) -> bytes:
     ]
     story.append(_table(summary, col_widths=[55 * mm, 119 * mm], header=False))
     story += [Spacer(1, 6 * mm), Paragraph("Lignes de demande", styles["Heading2"])]
-    rows = [["Facture", "Livraison", "Produit", "Quantité", "Taux (€)", "Montant"]]
+    rows = [["Facture", "Livraison", "Produit", "Quantité", "Unité", "Taux (€)", "Montant"]]
     for line in lines:
         rows.append(
             [
                 Paragraph(escape(line.invoice_number), styles["Normal"]),
                 f"{line.delivery_date:%d/%m/%Y}",
                 Paragraph(escape(line.product.label), styles["Normal"]),
-                f"{_quantity(line.quantity)} {line.product.unit_symbol}",
+                _quantity(line.quantity),
+                line.product.unit_symbol,
                 _rate(line.rate),
                 _euros(line.amount),
             ]
         )
-    rows.append(["", "", "", "", "Total", _euros(refund_request.total_amount)])
-    story.append(_table(rows, col_widths=[30 * mm, 22 * mm, 50 * mm, 26 * mm, 18 * mm, 28 * mm], header=True))
+    rows.append(["", "", "", "", "", "Total", _euros(refund_request.total_amount)])
+    story.append(
+        _table(rows, col_widths=[28 * mm, 20 * mm, 44 * mm, 20 * mm, 16 * mm, 18 * mm, 28 * mm], header=True)
+    )
     story += [
         Spacer(1, 6 * mm),
         Paragraph(

@@ -69,12 +69,18 @@ class TestFiling:
         other_farm = MembershipFactory(user=farmer, structure=StructureFactory(), main_manager=True).structure
         second = RefundRequestFactory(structure=other_farm, created_by=farmer)
         RefundLineFactory(request=second)
-        assert services.refund_request_file(refund_request_id=second.pk, user=farmer).number == "TIC-2023-000002"
+        assert (
+            services.refund_request_file(refund_request_id=second.pk, user=farmer).number == "TIC-2023-000002"
+        )
         older = RefundRequestFactory(structure=other_farm, campaign=Campaign.objects.get(year=2022))
         RefundLineFactory(request=older, product=EnergyProduct.objects.get(code="fioul-lourd"))
-        assert services.refund_request_file(refund_request_id=older.pk, user=farmer).number == "TIC-2022-000001"
+        assert (
+            services.refund_request_file(refund_request_id=older.pk, user=farmer).number == "TIC-2022-000001"
+        )
 
-    def test_double_click_files_once(self, client, farmer, ready, django_capture_on_commit_callbacks, mailoutbox):
+    def test_double_click_files_once(
+        self, client, farmer, ready, django_capture_on_commit_callbacks, mailoutbox
+    ):
         client.force_login(farmer)
         with django_capture_on_commit_callbacks(execute=True):
             client.post(file_url(ready))
@@ -94,8 +100,14 @@ class TestFiling:
             ("no_rib", "n'ont pas de copie du RIB"),
             ("no_declaration", "Cochez la déclaration sur l'honneur"),
             ("no_category", "Indiquez la catégorie de bénéficiaire"),
-            ("delivery_outside_year", "La date de livraison doit être comprise dans l'année de la demande (2023)."),
-            ("rate_removed", "Aucun taux de remboursement n'est fixé pour le produit « Gazole non routier (GNR) »"),
+            (
+                "delivery_outside_year",
+                "La date de livraison doit être comprise dans l'année de la demande (2023).",
+            ),
+            (
+                "rate_removed",
+                "Aucun taux de remboursement n'est fixé pour le produit « Gazole non routier (GNR) »",
+            ),
         ],
     )
     def test_filing_checks_everything_again_on_the_server(self, client, farmer, ready, breakage, message):
@@ -149,15 +161,19 @@ class TestFiling:
 
 @pytest.mark.django_db
 def test_closed_campaign_cannot_be_filed(farmer, ready):
-    with time_machine.travel(datetime(2027, 1, 1, 9, 0, tzinfo=PARIS), tick=False):
-        with pytest.raises(services.RefundError) as error:
-            services.refund_request_file(refund_request_id=ready.pk, user=farmer)
+    with (
+        time_machine.travel(datetime(2027, 1, 1, 9, 0, tzinfo=PARIS), tick=False),
+        pytest.raises(services.RefundError) as error,
+    ):
+        services.refund_request_file(refund_request_id=ready.pk, user=farmer)
     assert "Le dépôt des demandes de l'année 2023 n'est pas ouvert." in error.value.messages
 
 
 @pytest.mark.django_db
 def test_2022_gnr_is_closed_while_other_2022_products_are_still_open(farm, farmer, bank_account):
-    draft = RefundRequestFactory(structure=farm, bank_account=bank_account, campaign=Campaign.objects.get(year=2022))
+    draft = RefundRequestFactory(
+        structure=farm, bank_account=bank_account, campaign=Campaign.objects.get(year=2022)
+    )
     line = RefundLineFactory(request=draft)  # GNR
     with time_machine.travel(datetime(2025, 6, 2, 10, 0, tzinfo=PARIS), tick=False):
         with pytest.raises(services.RefundError) as error:
@@ -165,7 +181,9 @@ def test_2022_gnr_is_closed_while_other_2022_products_are_still_open(farm, farme
         assert any("est clos depuis le 31/12/2024" in message for message in error.value.messages)
         line.product = EnergyProduct.objects.get(code="fioul-lourd")
         line.save()
-        assert services.refund_request_file(refund_request_id=draft.pk, user=farmer).number == "TIC-2022-000001"
+        assert (
+            services.refund_request_file(refund_request_id=draft.pk, user=farmer).number == "TIC-2022-000001"
+        )
 
 
 @pytest.mark.django_db
