@@ -256,3 +256,29 @@ def test_two_clicks_at_once_file_the_request_once(farm, farmer, bank_account, sp
         thread.join()
     assert sorted(outcomes) == ["TIC-2023-000001", "already filed"]
     assert RefundEvent.objects.filter(request=draft).count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lines", [1, 50])
+def test_filing_runs_a_constant_number_of_queries(
+    farm, farmer, bank_account, spring_2025, lines, django_assert_max_num_queries
+):
+    from reimbursements.models import RefundLine
+
+    draft = RefundRequestFactory(structure=farm, bank_account=bank_account, created_by=farmer)
+    gnr = EnergyProduct.objects.get(code="gnr")
+    RefundLine.objects.bulk_create(
+        RefundLine(
+            request=draft,
+            invoice_number=f"F{n}",
+            delivery_date=date(2023, 5, 1),
+            product=gnr,
+            quantity=Decimal("1"),
+            rate=Decimal("14.96"),
+            amount=Decimal("14.96"),
+            invoice_copy=f"invoices/f{n}.pdf",
+        )
+        for n in range(lines)
+    )
+    with django_assert_max_num_queries(20):
+        services.refund_request_file(refund_request_id=draft.pk, user=farmer)
