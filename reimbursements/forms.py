@@ -3,6 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from chorus.uploads import DocumentField
 from reimbursements import selectors
@@ -164,7 +165,7 @@ class LineForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.campaign = campaign
         self.line = line
-        self.fields["product"].queryset = selectors.campaign_products(campaign)
+        self.fields["product"].queryset = selectors.campaign_products(campaign, timezone.localdate())
         self.fields["delivery_date"].widget.attrs.update(
             {"min": f"{campaign.year}-01-01", "max": f"{campaign.year}-12-31"}
         )
@@ -194,7 +195,11 @@ class LineForm(forms.Form):
 def estimate(*, campaign: Campaign, data) -> dict:
     """The live estimate of one line, from raw form data: the same rate lookup and rounding as the save.
     Anything incomplete or invalid gives no amount (the form says why when it is sent)."""
-    product = selectors.campaign_products(campaign).filter(pk=_int(data.get("product"))).first()
+    product = (
+        selectors.campaign_products(campaign, timezone.localdate())
+        .filter(pk=_int(data.get("product")))
+        .first()
+    )
     if product is None:
         return {"product": None, "rate": None, "amount": None}
     rate = line_rate(campaign=campaign, product=product, delivery_date=None).amount

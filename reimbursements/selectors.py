@@ -3,7 +3,7 @@ structures they are attached to, and nothing else."""
 
 from datetime import date
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from reimbursements.models import Campaign, EnergyProduct, RefundRate, RefundRequest
 from structures.models import BankAccount, Structure
@@ -65,5 +65,8 @@ def campaign_rates(campaign: Campaign) -> list[RefundRate]:
     return list(campaign.rates.select_related("product").order_by("product__position"))
 
 
-def campaign_products(campaign: Campaign) -> QuerySet[EnergyProduct]:
-    return EnergyProduct.objects.filter(rates__campaign=campaign).order_by("position")
+def campaign_products(campaign: Campaign, today: date) -> QuerySet[EnergyProduct]:
+    """Products with a rate for the campaign whose own filing deadline, if any, has not passed."""
+    return EnergyProduct.objects.filter(
+        Q(rates__closes_on__isnull=True) | Q(rates__closes_on__gte=today), rates__campaign=campaign
+    ).order_by("position")

@@ -15,7 +15,7 @@ from structures import demo as structures_demo
 from structures.models import Membership, Structure
 from tests.documents import pdf_bytes
 from tests.e2e.a11y import assert_accessible
-from tests.factories import UserFactory
+from tests.factories import StructureFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -193,3 +193,22 @@ def test_a_line_is_added_without_javascript(live_server, browser, sign_in):
     page.get_by_role("button", name="Valider et fermer").click()
     expect(page.get_by_role("row", name=re.compile("FIOUL-9"))).to_contain_text("27,52\u00a0€")
     context.close()
+
+
+def test_choosing_another_structure_prefills_its_header_in_place(live_server, page, sign_in):
+    structures_demo.seed()
+    farmer = demo_user("farmer")
+    other = StructureFactory(name="EARL du Verger", pacage="022333444")
+    Membership.objects.create(user=farmer, structure=other)
+    sign_in(farmer)
+    page.goto(live_server.url + "/remboursements/nouvelle/")
+    page.get_by_label("Année de la demande").select_option(label="2023")
+    page.get_by_role("combobox", name="Structure").select_option(label=str(other))
+    expect(page.get_by_role("textbox", name="Numéro PACAGE")).to_have_value("022333444")
+    expect(page.get_by_role("combobox", name="Structure")).to_have_value(str(other.pk))
+    expect(page.get_by_label("Année de la demande")).to_have_value(str(Campaign.objects.get(year=2023).pk))
+    assert_accessible(page)
+    farm = Structure.objects.get(siret=structures_demo.FARM_SIRET)
+    page.get_by_role("combobox", name="Structure").select_option(label=str(farm))
+    expect(page.get_by_role("textbox", name="Numéro PACAGE")).to_have_value("035123456")
+    expect(page.get_by_label("Références bancaires")).to_have_value(str(farm.bank_accounts.get().pk))

@@ -194,3 +194,15 @@ def test_filed_request_lines_cannot_be_changed(client, farmer, draft, gnr):
     assert "ne peut plus être modifiée" in text(response)
     client.post(reverse("reimbursements:line_delete", kwargs={"pk": draft.pk, "line_pk": line.pk}))
     assert RefundLine.objects.count() == 1
+
+
+def test_product_whose_own_deadline_passed_is_not_offered(client, farm, farmer, bank_account):
+    from reimbursements.models import Campaign
+
+    draft_2022 = RefundRequestFactory(
+        structure=farm, bank_account=bank_account, campaign=Campaign.objects.get(year=2022)
+    )
+    client.force_login(farmer)
+    offered = {p.code for p in client.get(add_url(draft_2022)).context["form"].fields["product"].queryset}
+    assert "gnr" not in offered  # 2022 GNR closed on 31 December 2024
+    assert "fioul-lourd" in offered
