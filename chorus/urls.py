@@ -4,10 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path, re_path
 
 from chorus import views
-
-admin.site.site_header = "Chorus Agri — administration"
-admin.site.site_title = "Chorus Agri"
-admin.site.index_title = "Instruction et administration"
+from support import views as support_views
 
 # django-simple-captcha's views, reachable by visitors despite LoginRequiredMiddleware.
 captcha_patterns = [
@@ -33,7 +30,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accessibilite/", views.accessibility, name="accessibility"),
     path("mentions-legales/", views.legal_notice, name="legal_notice"),
-    path("nous-contacter/", views.contact, name="contact"),
+    path("conditions-generales-d-utilisation/", views.terms, name="terms"),
+    path("nous-contacter/", support_views.contact, name="contact"),
     path("compte/", include("accounts.urls")),
     path("organisation/", include("structures.urls")),
     path("rattachements/", include("attachments.urls")),

@@ -4,6 +4,8 @@ The defaults give the embedded mode (`make run`): SQLite under var/, mails print
 Celery tasks run inline. Production (`DJANGO_ENV=production`) refuses unsafe defaults.
 """
 
+import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -36,7 +38,7 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "chorus.apps.ChorusAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -48,7 +50,7 @@ INSTALLED_APPS = [
     "captcha",
     "django_otp",
     "django_otp.plugins.otp_email",
-    "chorus",
+    "chorus.apps.ChorusConfig",
     "chorus.outbox",
     "accounts",
     "structures",
@@ -89,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "chorus.context_processors.portal",
+                "structures.context_processors.first_login_choice",
             ],
             # Tests set this to a failing sentinel (see tests/conftest.py) so unknown variables fail.
             "string_if_invalid": "",
@@ -118,11 +121,19 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "accounts.password_validation.ComplexityValidator"},
+    {"NAME": "accounts.password_validation.PersonalDataValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Activation, reset and address-change links, and the code e-mailed at sign-in (OWASP: 10 minutes at most).
+ACCOUNT_LINK_VALIDITY = timedelta(minutes=60)
+OTP_EMAIL_TOKEN_VALIDITY = 10 * 60
+OTP_EMAIL_COOLDOWN_DURATION = 60
+# Wrong codes are capped by a hard limit (LOGIN_CODE_MAX_ATTEMPTS, then a new code is needed) rather than by
+# django-otp's growing delays, so a user always knows where they stand.
+OTP_EMAIL_THROTTLE_FACTOR = 0
+LOGIN_CODE_MAX_ATTEMPTS = 5
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -193,7 +204,19 @@ OUTBOX_MAX_ATTEMPTS = 6
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 RATELIMIT_IP_META_KEY = "chorus.ratelimit.client_ip"
 
+# Public company register (INSEE API Sirene) that pre-fills a new structure; off when empty.
+SIRENE_API_URL = env.str("SIRENE_API_URL", default="")
+SIRENE_API_KEY = env.str("SIRENE_API_KEY", default="")
+SIRENE_API_TIMEOUT = env.float("SIRENE_API_TIMEOUT", default=3.0)
+
 CAPTCHA_TEST_MODE = env.bool("CAPTCHA_TEST_MODE", default=False)
+CAPTCHA_LENGTH = 6
+CAPTCHA_TIMEOUT = 15  # minutes
+CAPTCHA_IMAGE_SIZE = (180, 60)
+CAPTCHA_FONT_SIZE = 36
+# The audio version for blind users is offered when Debian's flite is installed (sox adds noise).
+CAPTCHA_FLITE_PATH = env.str("CAPTCHA_FLITE_PATH", default=shutil.which("flite") or "") or None
+CAPTCHA_SOX_PATH = env.str("CAPTCHA_SOX_PATH", default=shutil.which("sox") or "") or None
 if IS_PRODUCTION and CAPTCHA_TEST_MODE:
     raise ImproperlyConfigured("CAPTCHA_TEST_MODE cannot be enabled in production.")
 

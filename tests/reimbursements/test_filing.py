@@ -9,9 +9,15 @@ from django.urls import reverse
 
 from reimbursements import services
 from reimbursements.models import Campaign, EnergyProduct, FilingCounter, RefundEvent, RefundRequest
+from structures.models import BeneficiaryCategory
 from tests.factories import BankAccountFactory, MembershipFactory, StructureFactory
 from tests.reimbursements.conftest import PARIS
-from tests.reimbursements.factories import RefundLineFactory, RefundRequestFactory, text
+from tests.reimbursements.factories import (
+    RefundLineFactory,
+    RefundRequestFactory,
+    reseed_reference_data,
+    text,
+)
 
 
 @pytest.fixture
@@ -198,9 +204,10 @@ def test_a_rolled_back_filing_gives_its_number_back(farmer, ready, spring_2025):
     assert services.refund_request_file(refund_request_id=ready.pk, user=farmer).number == "TIC-2023-000001"
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_filings_get_distinct_gapless_numbers(spring_2025):
     """Eight requests of eight structures filed at once, each from its own thread and connection."""
+    reseed_reference_data()
     drafts = []
     for _ in range(8):
         membership = MembershipFactory(main_manager=True)
@@ -233,8 +240,12 @@ def test_concurrent_filings_get_distinct_gapless_numbers(spring_2025):
     assert FilingCounter.objects.get(year=2023).last_number == 8
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_two_clicks_at_once_file_the_request_once(farm, farmer, bank_account, spring_2025):
+@pytest.mark.django_db(transaction=True)
+def test_two_clicks_at_once_file_the_request_once(spring_2025):
+    reseed_reference_data()
+    farm = StructureFactory(beneficiary_category=BeneficiaryCategory.objects.get(code="societe-agricole"))
+    farmer = MembershipFactory(structure=farm, main_manager=True).user
+    bank_account = BankAccountFactory(structure=farm)
     draft = RefundRequestFactory(structure=farm, bank_account=bank_account, created_by=farmer)
     RefundLineFactory(request=draft)
     barrier = threading.Barrier(2)

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from reimbursements import services
 from reimbursements.models import EnergyProduct, RefundEvent, RefundRequest
+from tests.conftest import verify_session
 from tests.factories import MembershipFactory, StructureFactory, UserFactory
 from tests.reimbursements.factories import RefundLineFactory, RefundRequestFactory, text
 
@@ -136,7 +137,7 @@ class TestAdmin:
         filed = make_request(S.FILED)
         draft = make_request(S.DRAFT)
         RefundLineFactory(request=draft, product=EnergyProduct.objects.get(code="fioul-lourd"))
-        client.force_login(instructor)
+        verify_session(client, instructor)
         url = reverse("admin:reimbursements_refundrequest_changelist")
         page = text(client.get(url))
         for filter_title in ("état", "année", "produit", "département de la structure"):
@@ -156,7 +157,7 @@ class TestAdmin:
         self, client, instructor, django_capture_on_commit_callbacks, mailoutbox
     ):
         refund_request = make_request(S.IN_REVIEW)
-        client.force_login(instructor)
+        verify_session(client, instructor)
         change = reverse("admin:reimbursements_refundrequest_change", args=[refund_request.pk])
         assert "Instruire la demande" in text(client.get(change))
         url = reverse("admin:reimbursements_refundrequest_transition", args=[refund_request.pk])
@@ -173,7 +174,7 @@ class TestAdmin:
 
     def test_requests_are_never_edited_field_by_field_in_admin(self, client, instructor):
         refund_request = make_request(S.FILED)
-        client.force_login(instructor)
+        verify_session(client, instructor)
         change = reverse("admin:reimbursements_refundrequest_change", args=[refund_request.pk])
         client.post(change, {"status": "paid", "total_amount": "999999"})
         refund_request.refresh_from_db()
@@ -181,7 +182,7 @@ class TestAdmin:
 
     def test_staff_outside_the_instructors_group_cannot_decide(self, client):
         refund_request = make_request(S.FILED)
-        client.force_login(UserFactory(staff=True))
+        verify_session(client, UserFactory(staff=True))
         url = reverse("admin:reimbursements_refundrequest_transition", args=[refund_request.pk])
         assert client.post(url, {"to_status": "in_review"}).status_code == 403
         refund_request.refresh_from_db()
@@ -189,7 +190,7 @@ class TestAdmin:
 
     def test_administrator_enters_the_rates_of_a_new_year(self, client):
         admin = UserFactory(staff=True, is_superuser=True)
-        client.force_login(admin)
+        verify_session(client, admin)
         response = client.get(reverse("admin:reimbursements_campaign_changelist"))
         assert "2023" in text(response)
         response = client.post(
