@@ -15,10 +15,6 @@ def filing_structures(user) -> QuerySet[Structure]:
     return Structure.objects.for_user(user).filter(is_management_centre=False).distinct().order_by("name")
 
 
-def user_has_structure(user) -> bool:
-    return user.is_authenticated and Structure.objects.for_user(user).exists()
-
-
 def refund_requests_for_user(user) -> QuerySet[RefundRequest]:
     structure_ids = Structure.objects.for_user(user).values("pk")
     return RefundRequest.objects.filter(structure_id__in=structure_ids).select_related(

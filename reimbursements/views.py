@@ -12,6 +12,7 @@ from chorus.uploads import private_file_response
 from reimbursements import exports, receipt, selectors, services
 from reimbursements.forms import HeaderForm, LineForm, ListFilterForm, estimate
 from reimbursements.models import RefundLine, RefundRequest
+from structures.models import Structure
 
 LIST_PAGE_SIZE = 50
 
@@ -43,7 +44,12 @@ def request_list(request):
     return render(
         request,
         "reimbursements/list.html",
-        {"form": form, "page": page, "can_create": selectors.filing_structures(request.user).exists()},
+        {
+            "form": form,
+            "page": page,
+            "can_create": selectors.filing_structures(request.user).exists(),
+            "is_attached": Structure.objects.for_user(request.user).exists(),
+        },
     )
 
 

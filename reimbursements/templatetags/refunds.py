@@ -2,8 +2,6 @@ from decimal import Decimal
 
 from django import template
 
-from reimbursements import selectors
-
 register = template.Library()
 
 
@@ -23,8 +21,3 @@ def decimal_fr(value) -> str:
     if value is None or value == "":
         return ""
     return f"{Decimal(value).normalize():f}".replace(".", ",")
-
-
-@register.filter
-def has_structure(user) -> bool:
-    return selectors.user_has_structure(user)

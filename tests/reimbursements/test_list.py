@@ -185,8 +185,15 @@ def test_export_follows_the_list_filters(client, accountant):
     assert body.count("\r\n") == 2 and ";2022;" in body
 
 
-def test_menu_shows_demandes_de_remboursement_only_to_attached_users(client, farmer):
+def test_menu_offers_demandes_de_remboursement_to_signed_in_users(client, farmer):
     client.force_login(farmer)
     assert f'href="{LIST}"' in client.get(reverse("home")).content.decode()
-    client.force_login(UserFactory())
+    client.logout()
     assert f'href="{LIST}"' not in client.get(reverse("home")).content.decode()
+
+
+def test_user_not_attached_yet_is_told_to_ask_for_an_attachment(client):
+    client.force_login(UserFactory())
+    page = text(client.get(LIST))
+    assert "rattachez d'abord votre compte à la structure du bénéficiaire" in page
+    assert "Saisir une demande de remboursement" not in page
