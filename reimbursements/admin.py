@@ -7,7 +7,9 @@ from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 
+from chorus.uploads import private_file_response
 from reimbursements import services
 from reimbursements.forms import TransitionForm
 from reimbursements.models import Campaign, EnergyProduct, RefundEvent, RefundLine, RefundRate, RefundRequest
@@ -89,8 +91,16 @@ class RefundLineInline(ReadOnlyInline):
         "quantity",
         "rate",
         "amount",
-        "invoice_original_name",
+        "invoice",
     ]
+    readonly_fields = ["invoice"]
+
+    @admin.display(description="copie de la facture")
+    def invoice(self, obj):
+        if not obj.invoice_copy:
+            return "—"
+        url = reverse("admin:reimbursements_refundrequest_invoice", args=[obj.request_id, obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.invoice_original_name or "facture")
 
 
 class RefundEventInline(ReadOnlyInline):
@@ -114,6 +124,16 @@ class RefundRequestAdmin(admin.ModelAdmin):
     inlines = [RefundLineInline, RefundEventInline]
     change_form_template = "admin/reimbursements/refundrequest/change_form.html"
 
+    readonly_fields = ["rib"]
+
+    @admin.display(description="copie du RIB")
+    def rib(self, obj):
+        account = obj.bank_account
+        if account is None or not account.rib_document:
+            return "—"
+        url = reverse("structures:bank_account_rib", args=[account.pk])
+        return format_html('<a href="{}">{}</a>', url, account.rib_original_name)
+
     @admin.display(description="SIRET", ordering="structure__siret")
     def siret(self, obj):
         return obj.structure.siret
@@ -134,6 +154,11 @@ class RefundRequestAdmin(admin.ModelAdmin):
     def get_urls(self):
         return [
             path(
+                "<int:object_id>/lignes/<int:line_id>/facture/",
+                self.admin_site.admin_view(self.invoice_view),
+                name="reimbursements_refundrequest_invoice",
+            ),
+            path(
                 "<int:object_id>/instruire/",
                 self.admin_site.admin_view(self.transition_view),
                 name="reimbursements_refundrequest_transition",
@@ -147,6 +172,12 @@ class RefundRequestAdmin(admin.ModelAdmin):
             "can_instruct": request.user.has_perm(INSTRUCT_PERMISSION),
         }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def invoice_view(self, request, object_id, line_id):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        line = get_object_or_404(RefundLine, request_id=object_id, pk=line_id)
+        return private_file_response(line.invoice_copy, download_name=line.invoice_original_name or "facture")
 
     def transition_view(self, request, object_id):
         if not request.user.has_perm(INSTRUCT_PERMISSION):

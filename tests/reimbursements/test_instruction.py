@@ -2,6 +2,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -207,3 +208,23 @@ class TestAdmin:
         from reimbursements.models import Campaign
 
         assert str(Campaign.objects.get(year=2026).closes_on) == "2029-12-31"
+
+
+def test_instructor_opens_the_invoice_copies_from_the_admin(client, instructor):
+    refund_request = make_request(S.FILED)
+    line = refund_request.lines.get()
+    verify_session(client, instructor)
+    page = client.get(reverse("admin:reimbursements_refundrequest_change", args=[refund_request.pk])).text
+    url = reverse("admin:reimbursements_refundrequest_invoice", args=[refund_request.pk, line.pk])
+    assert f'href="{url}"' in page
+    rib_url = reverse("structures:bank_account_rib", args=[refund_request.bank_account_id])
+    assert f'href="{rib_url}"' in page
+    rib = client.get(rib_url)
+    assert rib.status_code == 200
+    rib.file_to_stream.close()
+    outsider = Client()
+    verify_session(outsider, UserFactory(staff=True))  # staff without the group's view permission
+    assert outsider.get(url).status_code == 403
+    response = client.get(url)
+    assert response["Content-Type"] == "application/pdf"
+    response.close()
