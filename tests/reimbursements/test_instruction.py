@@ -217,14 +217,20 @@ def test_instructor_opens_the_invoice_copies_from_the_admin(client, instructor):
     page = client.get(reverse("admin:reimbursements_refundrequest_change", args=[refund_request.pk])).text
     url = reverse("admin:reimbursements_refundrequest_invoice", args=[refund_request.pk, line.pk])
     assert f'href="{url}"' in page
-    rib_url = reverse("structures:bank_account_rib", args=[refund_request.bank_account_id])
-    assert f'href="{rib_url}"' in page
-    rib = client.get(rib_url)
-    assert rib.status_code == 200
-    rib.file_to_stream.close()
     outsider = Client()
     verify_session(outsider, UserFactory(staff=True))  # staff without the group's view permission
     assert outsider.get(url).status_code == 403
     response = client.get(url)
+    assert response["Content-Type"] == "application/pdf"
+    response.close()
+
+
+def test_instructor_opens_the_rib_copy_from_the_admin(client, instructor):
+    refund_request = make_request(S.FILED)
+    verify_session(client, instructor)
+    page = client.get(reverse("admin:reimbursements_refundrequest_change", args=[refund_request.pk])).text
+    rib_url = reverse("structures:bank_account_rib", args=[refund_request.bank_account_id])
+    assert f'href="{rib_url}"' in page
+    response = client.get(rib_url)
     assert response["Content-Type"] == "application/pdf"
     response.close()
