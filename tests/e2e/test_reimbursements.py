@@ -218,3 +218,23 @@ def test_choosing_another_structure_prefills_its_header_in_place(live_server, pa
     page.get_by_role("combobox", name="Structure").select_option(label=str(farm))
     expect(page.get_by_role("textbox", name="Numéro PACAGE")).to_have_value("035123456")
     expect(page.get_by_label("Références bancaires")).to_have_value(str(farm.bank_accounts.get().pk))
+
+
+def test_refund_pages_fit_a_small_screen(live_server, page, sign_in):
+    structures_demo.seed()
+    farmer = demo_user("farmer")
+    farm = Structure.objects.get(siret=structures_demo.FARM_SIRET)
+    refund_request = RefundRequest.objects.create(
+        structure=farm,
+        campaign=Campaign.objects.get(year=2023),
+        bank_account=farm.bank_accounts.get(),
+        beneficiary_category=farm.beneficiary_category,
+        pacage=farm.pacage,
+        created_by=farmer,
+    )
+    sign_in(farmer)
+    page.set_viewport_size({"width": 360, "height": 740})
+    for path in ["", "nouvelle/", f"{refund_request.pk}/", f"{refund_request.pk}/lignes/ajouter/"]:
+        page.goto(f"{live_server.url}/remboursements/{path}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
+        assert_accessible(page)
