@@ -10,6 +10,7 @@ from django.urls import reverse
 from reimbursements import services
 from reimbursements.models import Campaign, EnergyProduct, FilingCounter, RefundEvent, RefundRequest
 from structures.models import BeneficiaryCategory
+from tests.conftest import requires_postgresql
 from tests.factories import BankAccountFactory, MembershipFactory, StructureFactory
 from tests.reimbursements.conftest import PARIS
 from tests.reimbursements.factories import (
@@ -204,6 +205,7 @@ def test_a_rolled_back_filing_gives_its_number_back(farmer, ready, spring_2025):
     assert services.refund_request_file(refund_request_id=ready.pk, user=farmer).number == "TIC-2023-000001"
 
 
+@requires_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_filings_get_distinct_gapless_numbers(spring_2025):
     """Eight requests of eight structures filed at once, each from its own thread and connection."""
@@ -240,6 +242,7 @@ def test_concurrent_filings_get_distinct_gapless_numbers(spring_2025):
     assert FilingCounter.objects.get(year=2023).last_number == 8
 
 
+@requires_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_two_clicks_at_once_file_the_request_once(spring_2025):
     reseed_reference_data()
