@@ -3,7 +3,7 @@ structures they are attached to, and nothing else."""
 
 from datetime import date
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from reimbursements.models import Campaign, EnergyProduct, RefundRate, RefundRequest
 from structures.models import BankAccount, Structure
@@ -35,16 +35,6 @@ def refund_request_list(
     if number:
         requests = requests.filter(number__icontains=number.strip())
     return requests.order_by("-campaign__year", "structure__name", "-pk")
-
-
-def refund_request_detail(*, user, pk: int) -> RefundRequest | None:
-    return (
-        refund_requests_for_user(user)
-        .select_related("bank_account", "beneficiary_category", "created_by", "filed_by")
-        .prefetch_related("lines__product", Prefetch("events__actor"))
-        .filter(pk=pk)
-        .first()
-    )
 
 
 def open_campaigns(today: date) -> QuerySet[Campaign]:
