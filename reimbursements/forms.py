@@ -54,7 +54,11 @@ class HeaderForm(forms.Form):
     """« En-tête » of a request. Structure and year are chosen once, at creation."""
 
     structure = forms.ModelChoiceField(
-        label="Structure", queryset=Structure.objects.none(), empty_label="Choisissez une structure"
+        label="Structure",
+        queryset=Structure.objects.none(),
+        empty_label="Choisissez une structure",
+        help_text="Ses références bancaires, sa catégorie et son numéro PACAGE sont repris ci-dessous "
+        "(sans JavaScript : bouton « Pré-remplir depuis la structure »).",
     )
     campaign = CampaignChoiceField(
         label="Année de la demande",

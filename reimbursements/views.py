@@ -64,10 +64,10 @@ def request_export(request):
     return exports.requests_csv_response(requests)
 
 
-def _header_initial(request) -> dict:
-    """Pre-fill from the chosen structure (sent by the « Pré-remplir » button, or by htmx on change)."""
+def _header_initial(request, data) -> dict:
+    """Pre-fill from the chosen structure (posted by the « Pré-remplir » button, or sent by htmx on change)."""
     structures = selectors.filing_structures(request.user)
-    structure = structures.filter(pk=_int(request.GET.get("structure"))).first()
+    structure = structures.filter(pk=_int(data.get("structure"))).first()
     if structure is None and len(candidates := list(structures[:2])) == 1:
         structure = candidates[0]
     initial = {
@@ -96,7 +96,9 @@ def _int(value):
 def request_create(request):
     today = timezone.localdate()
     existing = None
-    if request.method == "POST":
+    if request.method == "POST" and "prefill" in request.POST:
+        form = HeaderForm(initial=_header_initial(request, request.POST), user=request.user, today=today)
+    elif request.method == "POST":
         form = HeaderForm(request.POST, user=request.user, today=today)
         if form.is_valid():
             try:
@@ -117,7 +119,7 @@ def request_create(request):
                 )
                 return redirect("reimbursements:detail", pk=refund_request.pk)
     else:
-        form = HeaderForm(initial=_header_initial(request), user=request.user, today=today)
+        form = HeaderForm(initial=_header_initial(request, request.GET), user=request.user, today=today)
     if (
         existing is not None
         and not selectors.refund_requests_for_user(request.user).filter(pk=existing.pk).exists()

@@ -40,10 +40,14 @@ def test_prefill_button_takes_the_chosen_structure_when_the_user_has_several(
     other = MembershipFactory(user=farmer, structure=StructureFactory(pacage="022111222")).structure
     client.force_login(farmer)
     assert client.get(CREATE).context["form"].initial.get("structure") is None
-    form = client.get(CREATE, {"structure": other.pk, "campaign": "7"}).context["form"]
+    form = client.post(CREATE, {"structure": other.pk, "campaign": "7", "prefill": ""}).context["form"]
+    assert not RefundRequest.objects.exists()
     assert form.initial["structure"] == other.pk
     assert form.initial["pacage"] == "022111222"
     assert form.initial["bank_account"] is None
+    assert (
+        client.get(CREATE, {"structure": other.pk}).context["form"].initial["pacage"] == "022111222"
+    )  # htmx
 
 
 def test_only_attached_non_management_centre_structures_and_open_years_are_offered(client, farm, farmer):
