@@ -16,14 +16,8 @@ from structures.models import Membership, Structure
 from tests.documents import pdf_bytes
 from tests.e2e.a11y import assert_accessible
 from tests.factories import StructureFactory, UserFactory
-from tests.reimbursements.factories import reseed_reference_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _reference_data(transactional_db):
-    reseed_reference_data()
 
 
 def invoice(name):

@@ -59,21 +59,3 @@ def text(response) -> str:
     """The page as a user reads it: no tags, entities decoded, runs of spaces collapsed (not the
     non-breaking ones, which belong to French amounts)."""
     return re.sub(r"[ \t\r\n]+", " ", html.unescape(strip_tags(response.content.decode())))
-
-
-def reseed_reference_data():
-    """Transactional tests start from a flushed database: put back what the data migrations seed
-    (beneficiary categories, products, campaigns, rates, the « Instructeurs » group)."""
-    from importlib import import_module
-
-    from django.apps import apps
-    from django.contrib.auth.models import Group, Permission
-
-    import_module("structures.migrations.0002_seed_beneficiary_categories").seed(apps, None)
-    import_module("reimbursements.migrations.0002_seed_reference_data").seed(apps, None)
-    group_migration = import_module("reimbursements.migrations.0003_instructors_group")
-    group, _ = Group.objects.get_or_create(name=group_migration.GROUP)
-    for label, codenames in group_migration.PERMISSIONS.items():
-        group.permissions.add(
-            *Permission.objects.filter(content_type__app_label=label, codename__in=codenames)
-        )

@@ -16,7 +16,6 @@ from tests.reimbursements.conftest import PARIS
 from tests.reimbursements.factories import (
     RefundLineFactory,
     RefundRequestFactory,
-    reseed_reference_data,
     text,
 )
 
@@ -209,7 +208,6 @@ def test_a_rolled_back_filing_gives_its_number_back(farmer, ready, spring_2025):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_filings_get_distinct_gapless_numbers(spring_2025):
     """Eight requests of eight structures filed at once, each from its own thread and connection."""
-    reseed_reference_data()
     drafts = []
     for _ in range(8):
         membership = MembershipFactory(main_manager=True)
@@ -245,7 +243,6 @@ def test_concurrent_filings_get_distinct_gapless_numbers(spring_2025):
 @requires_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_two_clicks_at_once_file_the_request_once(spring_2025):
-    reseed_reference_data()
     farm = StructureFactory(beneficiary_category=BeneficiaryCategory.objects.get(code="societe-agricole"))
     farmer = MembershipFactory(structure=farm, main_manager=True).user
     bank_account = BankAccountFactory(structure=farm)
