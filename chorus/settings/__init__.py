@@ -89,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "chorus.context_processors.portal",
+                "attachments.context_processors.approvals",
             ],
             # Tests set this to a failing sentinel (see tests/conftest.py) so unknown variables fail.
             "string_if_invalid": "",
