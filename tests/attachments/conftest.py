@@ -25,3 +25,8 @@ def accountant():
 @pytest.fixture
 def pending(farm, accountant, manager):
     return AttachmentRequestFactory(requester=accountant, structure=farm, comment="Cabinet du Bocage.")
+
+
+def text(response) -> str:
+    """The page's HTML with whitespace collapsed, as a reader sees the sentences."""
+    return " ".join(response.content.decode().split())
