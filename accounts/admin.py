@@ -1,8 +1,13 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django_otp.plugins.otp_email.models import EmailDevice
 
 from accounts.forms import AdminUserChangeForm, AdminUserCreationForm
 from accounts.models import User
+from accounts.services import user_resend_activation
+
+# Sign-in codes are never shown, not even to administrators.
+admin.site.unregister(EmailDevice)
 
 
 @admin.register(User)
@@ -10,18 +15,26 @@ class UserAdmin(BaseUserAdmin):
     form = AdminUserChangeForm
     add_form = AdminUserCreationForm
     ordering = ("last_name", "first_name")
-    list_display = ("email", "last_name", "first_name", "is_active", "is_staff", "date_joined")
+    list_display = (
+        "email",
+        "last_name",
+        "first_name",
+        "is_active",
+        "activated_at",
+        "is_staff",
+        "date_joined",
+    )
     list_filter = ("is_active", "is_staff", "is_superuser")
     search_fields = ("email", "last_name", "first_name")
-    readonly_fields = ("last_login", "date_joined")
+    readonly_fields = ("last_login", "date_joined", "activated_at")
     fieldsets = (
-        (None, {"fields": ("email", "password")}),
+        (None, {"fields": ("email",)}),
         (
             "Informations personnelles",
             {"fields": ("last_name", "first_name", "phone", "mobile", "contact_email")},
         ),
         ("Droits", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
-        ("Dates", {"fields": ("last_login", "date_joined")}),
+        ("Dates", {"fields": ("activated_at", "last_login", "date_joined")}),
     )
     add_fieldsets = (
         (
@@ -32,3 +45,12 @@ class UserAdmin(BaseUserAdmin):
             },
         ),
     )
+    actions = ["resend_activation"]
+
+    @admin.action(description="Renvoyer le courriel d'activation", permissions=["change"])
+    def resend_activation(self, request, queryset):
+        sent = sum(user_resend_activation(user=user) for user in queryset)
+        skipped = queryset.count() - sent
+        self.message_user(request, f"{sent} courriel(s) d'activation envoyé(s).", messages.SUCCESS)
+        if skipped:
+            self.message_user(request, f"{skipped} compte(s) déjà activé(s) ignoré(s).", messages.WARNING)

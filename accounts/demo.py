@@ -1,5 +1,7 @@
 """Demo accounts for the embedded mode (`make run`). Never run in production."""
 
+from django.utils import timezone
+
 from accounts.models import User
 
 DEMO_PASSWORD = "Demo-Agri-2026!"  # noqa: S105 — printed on purpose: demo data for a local machine.
@@ -19,7 +21,9 @@ DEMO_USERS = {
 
 def demo_user(key: str) -> User:
     fields = dict(DEMO_USERS[key])
-    user, created = User.objects.get_or_create(email=fields.pop("email"), defaults=fields)
+    user, created = User.objects.get_or_create(
+        email=fields.pop("email"), defaults={**fields, "activated_at": timezone.now()}
+    )
     if created:
         user.set_password(DEMO_PASSWORD)
         user.save(update_fields=["password"])

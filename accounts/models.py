@@ -1,3 +1,6 @@
+import hashlib
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
@@ -48,6 +51,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField("actif", default=True)
     is_staff = models.BooleanField("accès à l'administration", default=False)
     date_joined = models.DateTimeField("date de création", default=timezone.now)
+    # Set when the user first chose a password through the activation link. A never-activated account has
+    # is_active=False and no usable password; a deactivated one has is_active=False and activated_at set.
+    activated_at = models.DateTimeField("activé le", null=True, blank=True)
 
     objects = UserManager()
 
@@ -78,3 +84,54 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def contact_address(self):
         return self.contact_email or self.email
+
+
+class AccountLinkQuerySet(models.QuerySet):
+    def by_key(self, key: str):
+        return self.filter(key_hash=AccountLink.hash_key(key))
+
+
+class AccountLink(models.Model):
+    """A single-use link sent by mail (activation, password reset, change of login address).
+
+    Only a hash of the key is stored. A link is malformed (no row), used (used_at), or expired (older than
+    ACCOUNT_LINK_VALIDITY): each case has its own page.
+    """
+
+    class Purpose(models.TextChoices):
+        ACTIVATION = "activation", "Activation du compte"
+        PASSWORD_RESET = "password_reset", "Réinitialisation du mot de passe"
+        EMAIL_CHANGE = "email_change", "Changement d'adresse de connexion"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="account_links")
+    purpose = models.CharField("objet", max_length=20, choices=Purpose.choices)
+    key_hash = models.CharField(max_length=64, unique=True)
+    new_email = models.EmailField("nouvelle adresse", blank=True)
+    created_at = models.DateTimeField("envoyé le", default=timezone.now)
+    used_at = models.DateTimeField("utilisé le", null=True, blank=True)
+
+    objects = AccountLinkQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "lien envoyé par courriel"
+        verbose_name_plural = "liens envoyés par courriel"
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(purpose="email_change") | ~models.Q(new_email=""),
+                name="account_link_email_change_has_address",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_purpose_display()} · {self.user.email}"
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @property
+    def expires_at(self):
+        return self.created_at + settings.ACCOUNT_LINK_VALIDITY
+
+    def is_expired(self, now=None) -> bool:
+        return (now or timezone.now()) > self.expires_at

@@ -1,15 +1,22 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts.forms import LoginForm
+from accounts import views
 
 app_name = "accounts"
 
 urlpatterns = [
-    path(
-        "connexion/",
-        auth_views.LoginView.as_view(template_name="accounts/login.html", authentication_form=LoginForm),
-        name="login",
-    ),
+    path("creer/", views.signup, name="signup"),
+    path("creer/message-envoye/", views.signup_done, name="signup_done"),
+    path("activer/<str:key>/", views.activate, name="activate"),
+    path("connexion/", views.login_view, name="login"),
+    path("connexion/code/", views.login_code, name="login_code"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path("mot-de-passe-oublie/", views.password_reset, name="password_reset"),
+    path("reinitialiser/<str:key>/", views.reset_confirm, name="reset_confirm"),
+    path("mon-compte/", views.profile, name="profile"),
+    path("mon-compte/mot-de-passe/", views.password_change, name="password_change"),
+    path("mon-compte/adresse/", views.email_change, name="email_change"),
+    path("confirmer-adresse/<str:key>/", views.email_change_confirm, name="email_change_confirm"),
+    path("mon-compte/desactiver/", views.deactivate, name="deactivate"),
 ]

@@ -31,11 +31,14 @@ def value_key(value: str) -> Key:
     return lambda group, request: value
 
 
-def exceeded(request: HttpRequest, group: str, limits: dict[str, tuple[Key, str]]) -> bool:
+def exceeded(
+    request: HttpRequest, group: str, limits: dict[str, tuple[Key, str]], *, increment: bool = True
+) -> bool:
     """Count this request against each named limit, e.g.
-    `{"ip": ("ip", "20/h"), "email": (value_key(email), "5/h")}`; True when any is over its rate."""
+    `{"ip": ("ip", "20/h"), "email": (value_key(email), "5/h")}`; True when any is over its rate.
+    With increment=False, only look (to count failures alone, increment after the failure)."""
     over = [
-        is_ratelimited(request, group=f"{group}:{name}", key=key, rate=rate, increment=True)
+        is_ratelimited(request, group=f"{group}:{name}", key=key, rate=rate, increment=increment)
         for name, (key, rate) in limits.items()
     ]
     return any(over)

@@ -33,6 +33,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accessibilite/", views.accessibility, name="accessibility"),
     path("mentions-legales/", views.legal_notice, name="legal_notice"),
+    path("conditions-generales-d-utilisation/", views.terms, name="terms"),
     path("nous-contacter/", views.contact, name="contact"),
     path("compte/", include("accounts.urls")),
     path("organisation/", include("structures.urls")),

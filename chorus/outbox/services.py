@@ -24,7 +24,8 @@ def mail_queue(*, to: list[str], template: str, context: dict | None = None) -> 
     """Render `templates/<template>_subject.txt`, `_body.txt` and (optional) `_body.html`, store the mail,
     and send it once the current transaction commits.
 
-    `template` is a path such as "accounts/emails/activation".
+    `template` is a path such as "accounts/emails/activation". Text templates wrap their content in
+    `{% autoescape off %}` (a text mail must not show HTML entities).
     """
     context = {"site_url": settings.SITE_URL, **(context or {})}
     subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())

@@ -4,6 +4,8 @@ The defaults give the embedded mode (`make run`): SQLite under var/, mails print
 Celery tasks run inline. Production (`DJANGO_ENV=production`) refuses unsafe defaults.
 """
 
+import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -119,11 +121,19 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "accounts.password_validation.ComplexityValidator"},
+    {"NAME": "accounts.password_validation.PersonalDataValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Activation, reset and address-change links, and the code e-mailed at sign-in (OWASP: 10 minutes at most).
+ACCOUNT_LINK_VALIDITY = timedelta(minutes=60)
+OTP_EMAIL_TOKEN_VALIDITY = 10 * 60
+OTP_EMAIL_COOLDOWN_DURATION = 60
+# Wrong codes are capped by a hard limit (LOGIN_CODE_MAX_ATTEMPTS, then a new code is needed) rather than by
+# django-otp's growing delays, so a user always knows where they stand.
+OTP_EMAIL_THROTTLE_FACTOR = 0
+LOGIN_CODE_MAX_ATTEMPTS = 5
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -195,6 +205,13 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 RATELIMIT_IP_META_KEY = "chorus.ratelimit.client_ip"
 
 CAPTCHA_TEST_MODE = env.bool("CAPTCHA_TEST_MODE", default=False)
+CAPTCHA_LENGTH = 6
+CAPTCHA_TIMEOUT = 15  # minutes
+CAPTCHA_IMAGE_SIZE = (180, 60)
+CAPTCHA_FONT_SIZE = 36
+# The audio version for blind users is offered when Debian's flite is installed (sox adds noise).
+CAPTCHA_FLITE_PATH = env.str("CAPTCHA_FLITE_PATH", default=shutil.which("flite") or "") or None
+CAPTCHA_SOX_PATH = env.str("CAPTCHA_SOX_PATH", default=shutil.which("sox") or "") or None
 if IS_PRODUCTION and CAPTCHA_TEST_MODE:
     raise ImproperlyConfigured("CAPTCHA_TEST_MODE cannot be enabled in production.")
 

@@ -9,7 +9,15 @@ PUBLIC_VIEWS = {
     "accessibility",
     "legal_notice",
     "contact",
+    "terms",
+    "accounts:signup",
+    "accounts:signup_done",
+    "accounts:activate",
     "accounts:login",
+    "accounts:login_code",
+    "accounts:password_reset",
+    "accounts:reset_confirm",
+    "accounts:email_change_confirm",
     "captcha-image",
     "captcha-image-2x",
     "captcha-audio",
@@ -36,7 +44,9 @@ def test_only_listed_pages_are_public():
     assert public == PUBLIC_VIEWS
 
 
-@pytest.mark.parametrize("name", ["home", "accessibility", "legal_notice", "contact", "accounts:login"])
+@pytest.mark.parametrize(
+    "name", ["home", "accessibility", "legal_notice", "terms", "contact", "accounts:login", "accounts:signup"]
+)
 def test_public_pages_answer_in_french(client, name):
     response = client.get(reverse(name))
     assert response.status_code == 200

@@ -1,0 +1,289 @@
+"""Account flows: sign-up, activation, e-mailed sign-in code, password reset, « Mon compte ».
+
+Every write runs in one transaction and queues its mails in the outbox. No function tells a caller whether an
+address has an account when the caller is not signed in (no account enumeration).
+"""
+
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django_otp.plugins.otp_email.models import EmailDevice
+
+from accounts.models import AccountLink, User
+from chorus.outbox.services import mail_queue
+
+LOGIN_DEVICE_NAME = "Code de connexion par courriel"
+
+
+class AccountError(Exception):
+    """A refused account action; the message is French and shown to the user."""
+
+
+@dataclass(frozen=True)
+class LinkProblem(Exception):
+    """Why a mailed link cannot be used: "malformed", "used" or "expired"."""
+
+    reason: str
+
+
+def _minutes(delta) -> int:
+    return int(delta.total_seconds() // 60)
+
+
+def _link_create(*, user: User, purpose: str, new_email: str = "") -> str:
+    key = secrets.token_urlsafe(32)
+    AccountLink.objects.create(
+        user=user, purpose=purpose, key_hash=AccountLink.hash_key(key), new_email=new_email
+    )
+    return key
+
+
+def _send_activation(*, user: User) -> None:
+    key = _link_create(user=user, purpose=AccountLink.Purpose.ACTIVATION)
+    mail_queue(
+        to=[user.email],
+        template="accounts/emails/activation",
+        context={
+            "user": user,
+            "path": reverse("accounts:activate", args=[key]),
+            "minutes": _minutes(settings.ACCOUNT_LINK_VALIDITY),
+        },
+    )
+
+
+def user_signup(
+    *, email: str, last_name: str, first_name: str, phone: str = "", mobile: str = "", contact_email: str = ""
+) -> None:
+    """Create a not-yet-activated account and mail its activation link. When the address already has an
+    account, nothing is created and its owner is told by mail instead; the caller sees no difference."""
+    email = email.strip().lower()
+    with transaction.atomic():
+        existing = User.objects.select_for_update().filter(email=email).first()
+        if existing is not None:
+            mail_queue(
+                to=[existing.email], template="accounts/emails/account_exists", context={"user": existing}
+            )
+            return
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(
+                    email,
+                    None,
+                    last_name=last_name,
+                    first_name=first_name,
+                    phone=phone,
+                    mobile=mobile,
+                    contact_email=contact_email,
+                    is_active=False,
+                )
+        except IntegrityError:
+            # A concurrent sign-up with the same address won: behave as for an existing account.
+            return
+        _send_activation(user=user)
+
+
+def user_resend_activation(*, user: User) -> bool:
+    """Admin action: a new activation link for an account that was never activated."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if user.activated_at is not None:
+            return False
+        _send_activation(user=user)
+    return True
+
+
+def account_link_get(*, key: str, purposes: set[str]) -> AccountLink:
+    """The link behind `key`, or LinkProblem saying why it cannot be used."""
+    link = AccountLink.objects.by_key(key).select_related("user").filter(purpose__in=purposes).first()
+    if link is None:
+        raise LinkProblem("malformed")
+    if link.used_at is not None:
+        raise LinkProblem("used")
+    if link.is_expired():
+        raise LinkProblem("expired")
+    return link
+
+
+def account_link_set_password(*, key: str, purposes: set[str], password: str) -> User:
+    """Finish an activation or a reset: the password is set, the link used, the account active. Other
+    sessions of the user end (their session hash no longer matches). The user is not signed in."""
+    with transaction.atomic():
+        link = account_link_get(key=key, purposes=purposes)
+        link = AccountLink.objects.select_for_update().select_related("user").get(pk=link.pk)
+        if link.used_at is not None:
+            raise LinkProblem("used")
+        user = User.objects.select_for_update().get(pk=link.user_id)
+        now = timezone.now()
+        user.set_password(password)
+        user.is_active = True
+        user.activated_at = user.activated_at or now
+        user.save(update_fields=["password", "is_active", "activated_at"])
+        link.used_at = now
+        link.save(update_fields=["used_at"])
+        # Any other unused activation or reset link of this user is void now.
+        AccountLink.objects.filter(user=user, used_at__isnull=True, purpose__in=purposes).update(used_at=now)
+    return user
+
+
+def password_reset_request(*, email: str) -> None:
+    """« Mot de passe oublié ? »: a 60-minute link to the login address, or a new activation link for an account
+    never activated. An unknown or deactivated address gets nothing; the caller sees no difference."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(email=email.strip().lower()).first()
+        if user is None:
+            return
+        if user.activated_at is None:
+            _send_activation(user=user)
+        elif user.is_active:
+            key = _link_create(user=user, purpose=AccountLink.Purpose.PASSWORD_RESET)
+            mail_queue(
+                to=[user.email],
+                template="accounts/emails/password_reset",
+                context={
+                    "user": user,
+                    "path": reverse("accounts:reset_confirm", args=[key]),
+                    "minutes": _minutes(settings.ACCOUNT_LINK_VALIDITY),
+                },
+            )
+
+
+# Sign-in code -----------------------------------------------------------------------------------------------
+
+
+class CodeCooldown(AccountError):
+    def __init__(self, seconds: int):
+        self.seconds = seconds
+        super().__init__(
+            f"Un code vient de vous être envoyé. Vous pourrez en demander un nouveau dans {seconds} secondes."
+        )
+
+
+def _login_device(user: User) -> EmailDevice:
+    device, _ = EmailDevice.objects.get_or_create(
+        user=user, name=LOGIN_DEVICE_NAME, defaults={"confirmed": True}
+    )
+    return device
+
+
+def login_code_send(*, user: User) -> EmailDevice:
+    """Mail a new sign-in code; it voids any previous one. Refused during the cooldown after the last code."""
+    with transaction.atomic():
+        device = EmailDevice.objects.select_for_update().get(pk=_login_device(user).pk)
+        allowed, data = device.generate_is_allowed()
+        if not allowed:
+            wait = max(1, int((data["next_generation_at"] - timezone.now()).total_seconds()) + 1)
+            raise CodeCooldown(wait)
+        device.cooldown_set(commit=False)
+        device.throttle_reset(commit=False)
+        device.generate_token(valid_secs=settings.OTP_EMAIL_TOKEN_VALIDITY, commit=True)
+        mail_queue(
+            to=[user.email],
+            template="accounts/emails/login_code",
+            context={"user": user, "code": device.token, "minutes": settings.OTP_EMAIL_TOKEN_VALIDITY // 60},
+        )
+    return device
+
+
+def login_code_verify(*, user: User, code: str) -> EmailDevice:
+    """Check a sign-in code: single use, valid OTP_EMAIL_TOKEN_VALIDITY seconds, void after
+    LOGIN_CODE_MAX_ATTEMPTS wrong tries (a new code is then needed)."""
+    with transaction.atomic():
+        device = EmailDevice.objects.select_for_update().filter(user=user, name=LOGIN_DEVICE_NAME).first()
+        if device is None or not device.token:
+            raise AccountError(
+                "Ce code n'est plus valable. Demandez un nouveau code avec « Renvoyer un code »."
+            )
+        if device.valid_until and device.valid_until < timezone.now():
+            raise AccountError("Ce code a expiré. Demandez un nouveau code avec « Renvoyer un code ».")
+        if device.verify_token(code.strip()):
+            return device
+        device.refresh_from_db()
+        left = settings.LOGIN_CODE_MAX_ATTEMPTS - device.throttling_failure_count
+        if left <= 0:
+            device.token = None
+            device.save(update_fields=["token"])
+            raise AccountError(
+                "Vous avez saisi un code erroné 5 fois : ce code est annulé. Demandez un nouveau code avec "
+                "« Renvoyer un code »."
+            )
+        raise AccountError(f"Ce code est incorrect. Il vous reste {left} essai{'s' if left > 1 else ''}.")
+
+
+# Mon compte ------------------------------------------------------------------------------------------------
+
+
+def user_profile_update(
+    *, user: User, last_name: str, first_name: str, phone: str, mobile: str, contact_email: str
+) -> User:
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        user.last_name, user.first_name = last_name, first_name
+        user.phone, user.mobile, user.contact_email = phone, mobile, contact_email
+        user.save(update_fields=["last_name", "first_name", "phone", "mobile", "contact_email"])
+    return user
+
+
+def user_password_change(*, user: User, password: str) -> User:
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        mail_queue(to=[user.email], template="accounts/emails/password_changed", context={"user": user})
+    return user
+
+
+def email_change_request(*, user: User, new_email: str) -> None:
+    """Send a confirmation link to the new address; the login address changes only once it is followed.
+    If the new address already has an account, its owner is told instead (the requester sees no difference)."""
+    new_email = new_email.strip().lower()
+    with transaction.atomic():
+        if User.objects.filter(email=new_email).exists():
+            mail_queue(to=[new_email], template="accounts/emails/email_change_taken", context={})
+            return
+        key = _link_create(user=user, purpose=AccountLink.Purpose.EMAIL_CHANGE, new_email=new_email)
+        mail_queue(
+            to=[new_email],
+            template="accounts/emails/email_change_confirm",
+            context={
+                "user": user,
+                "path": reverse("accounts:email_change_confirm", args=[key]),
+                "minutes": _minutes(settings.ACCOUNT_LINK_VALIDITY),
+            },
+        )
+
+
+def email_change_confirm(*, key: str) -> User:
+    with transaction.atomic():
+        link = account_link_get(key=key, purposes={AccountLink.Purpose.EMAIL_CHANGE})
+        link = AccountLink.objects.select_for_update().get(pk=link.pk)
+        if link.used_at is not None:
+            raise LinkProblem("used")
+        user = User.objects.select_for_update().get(pk=link.user_id)
+        old_email = user.email
+        if User.objects.filter(email=link.new_email).exclude(pk=user.pk).exists():
+            raise AccountError(
+                "Cette adresse est désormais utilisée par un autre compte : elle ne peut pas devenir la vôtre."
+            )
+        user.email = link.new_email
+        user.save(update_fields=["email"])
+        link.used_at = timezone.now()
+        link.save(update_fields=["used_at"])
+        mail_queue(
+            to=[old_email],
+            template="accounts/emails/email_changed_notice",
+            context={"user": user, "old_email": old_email, "new_email": user.email},
+        )
+    return user
+
+
+def user_deactivate(*, user: User) -> None:
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        EmailDevice.objects.filter(user=user).delete()
+        mail_queue(to=[user.email], template="accounts/emails/deactivated", context={"user": user})
