@@ -82,7 +82,9 @@ class AttachmentRequestAdmin(admin.ModelAdmin):
                 else:
                     refused += 1
             if refused:
-                self.message_user(request, f"{refused} demande(s) de rattachement refusée(s).", messages.SUCCESS)
+                self.message_user(
+                    request, f"{refused} demande(s) de rattachement refusée(s).", messages.SUCCESS
+                )
             return None
         return TemplateResponse(
             request,

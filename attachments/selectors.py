@@ -33,7 +33,9 @@ def approvals_summary(*, user: User) -> ApprovalsSummary:
         )
         .aggregate(structures=Count("pk", distinct=True), pending_count=Count("pending__pk"))
     )
-    return ApprovalsSummary(manages_structures=totals["structures"] > 0, pending_count=totals["pending_count"])
+    return ApprovalsSummary(
+        manages_structures=totals["structures"] > 0, pending_count=totals["pending_count"]
+    )
 
 
 def approvals_for(*, user: User) -> QuerySet[AttachmentRequest]:

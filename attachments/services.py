@@ -174,7 +174,9 @@ def attachment_request_approve_many(
         )
         for attachment_request in locked:
             try:
-                _check_can_decide(attachment_request, decided_by=decided_by, by_administrator=by_administrator)
+                _check_can_decide(
+                    attachment_request, decided_by=decided_by, by_administrator=by_administrator
+                )
             except AttachmentRequestError as exc:
                 result.skipped.append(f"{attachment_request.description} : {exc.message}")
                 continue

@@ -149,7 +149,9 @@ def approval_detail(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             if form.cleaned_data["decision"] == DecisionForm.APPROVE:
-                attachment_request_approve(attachment_request_id=attachment_request.pk, decided_by=request.user)
+                attachment_request_approve(
+                    attachment_request_id=attachment_request.pk, decided_by=request.user
+                )
                 messages.success(
                     request,
                     f"Demande approuvée : le rattachement de {attachment_request.requester.get_full_name()} "

@@ -44,7 +44,11 @@ def test_user_who_manages_nothing_has_no_approbations_menu(client, farm):
 def test_signed_in_menu_offers_mes_rattachements_and_historique_before_sign_out(client, accountant):
     client.force_login(accountant)
     page = client.get(reverse("home")).text
-    assert page.index("Mes rattachements") < page.index("Historique de mes demandes") < page.index("Se déconnecter")
+    assert (
+        page.index("Mes rattachements")
+        < page.index("Historique de mes demandes")
+        < page.index("Se déconnecter")
+    )
 
 
 def test_list_shows_the_guide_columns_for_pending_requests(client, pending, manager, farm):
@@ -171,7 +175,8 @@ def test_refusal_records_the_reason_and_mails_it(
     client.force_login(manager)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
-            detail_url(pending), {"decision": "refuse", "refusal_reason": "Nous ne connaissons pas ce cabinet."}
+            detail_url(pending),
+            {"decision": "refuse", "refusal_reason": "Nous ne connaissons pas ce cabinet."},
         )
     pending.refresh_from_db()
     assert (pending.status, pending.decided_by, pending.refusal_reason) == (
@@ -284,7 +289,9 @@ def test_bulk_approval_is_capped(client, farm, manager):
     assert not AttachmentRequest.objects.filter(status="approved").exists()
 
 
-def test_approval_of_a_user_attached_meanwhile_keeps_one_membership(client, pending, manager, farm, accountant):
+def test_approval_of_a_user_attached_meanwhile_keeps_one_membership(
+    client, pending, manager, farm, accountant
+):
     MembershipFactory(user=accountant, structure=farm)
     client.force_login(manager)
     client.post(detail_url(pending), {"decision": "approve"})

@@ -21,7 +21,10 @@ def test_demo_farm_manager_finds_the_accountants_request_on_first_sign_in():
     )
     client = Client()
     client.force_login(demo_user("farmer"))
-    assert '<span class="fr-badge">1<span class="fr-sr-only"> en attente</span>' in client.get(reverse("home")).text
+    assert (
+        '<span class="fr-badge">1<span class="fr-sr-only"> en attente</span>'
+        in client.get(reverse("home")).text
+    )
 
 
 def test_demo_does_not_file_again_once_the_request_was_decided():

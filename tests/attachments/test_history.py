@@ -40,7 +40,9 @@ def test_pending_request_of_a_structure_without_main_manager_says_so(client, acc
 
 
 def test_decided_request_names_whoever_decided_and_the_reason(client, accountant, farm, manager):
-    deputy = MembershipFactory(structure=farm, manager=True, user__first_name="Paul", user__last_name="Adjoint").user
+    deputy = MembershipFactory(
+        structure=farm, manager=True, user__first_name="Paul", user__last_name="Adjoint"
+    ).user
     refused = AttachmentRequestFactory(
         requester=accountant, structure=farm, refused=True, decided_by=deputy, refusal_reason="Inconnu ici."
     )
