@@ -1,0 +1,127 @@
+"""Farmer A manages two structures; accountant B, attached to the firm's structure, asks to be attached to
+both. A approves one from « Approbations » and refuses the other with a reason; B follows it all in
+« Mes rattachements » and « Historique de mes demandes ». Two browser contexts, one per person."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.a11y import assert_accessible
+from tests.factories import MembershipFactory, StructureFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def follow_user_menu(page, user, link):
+    """The menu under the user's name, in the header."""
+    header = page.get_by_role("navigation", name="Accès au compte")
+    header.locator("summary", has_text=user.get_full_name()).click()
+    header.get_by_role("link", name=link).click()
+
+
+@pytest.fixture
+def two_contexts(browser, browser_context_args):
+    """One browser context per person, closed even when the journey fails."""
+    contexts = [browser.new_context(**browser_context_args) for _ in range(2)]
+    yield contexts
+    for context in contexts:
+        context.close()
+
+
+def test_accountant_asks_farmer_approves_then_refuses_with_a_reason(live_server, two_contexts, sign_in):
+    farmer = UserFactory(first_name="Jeanne", last_name="Lebreton")
+    farm = StructureFactory(name="GAEC des Trois Chênes", created_by=farmer)
+    orchard = StructureFactory(name="EARL des Pommiers", created_by=farmer)
+    for structure in (farm, orchard):
+        MembershipFactory(user=farmer, structure=structure, main_manager=True)
+    accountant = UserFactory(first_name="Yann", last_name="Morvan")
+    firm = StructureFactory(management_centre=True, name="Cabinet du Bocage", created_by=accountant)
+    MembershipFactory(user=accountant, structure=firm, main_manager=True)
+
+    context_a, context_b = two_contexts
+    sign_in(farmer, browser_context=context_a)
+    sign_in(accountant, browser_context=context_b)
+    page_a = context_a.new_page()
+    page_b = context_b.new_page()
+    for page in (page_a, page_b):
+        page.set_default_timeout(10_000)
+
+    # B asks to be attached to A's farm, from « Mes rattachements ».
+    page_b.goto(live_server.url)
+    follow_user_menu(page_b, accountant, "Mes rattachements")
+    expect(page_b.get_by_role("heading", level=1)).to_have_text("Mes rattachements")
+    expect(page_b.get_by_role("cell", name="Cabinet du Bocage")).to_be_visible()
+    assert_accessible(page_b)
+    page_b.get_by_role("link", name="Demander un rattachement").click()
+    expect(page_b.get_by_role("heading", level=1)).to_have_text("Demande de rattachement à une structure")
+    assert_accessible(page_b)
+    page_b.get_by_label("Libellé de la structure").fill(farm.siret)
+    page_b.get_by_role("button", name="Afficher les services de la structure").click()
+    expect(page_b.get_by_role("status")).to_contain_text("GAEC des Trois Chênes")
+    assert_accessible(page_b)
+    page_b.get_by_label("Commentaire").fill("Cabinet du Bocage : nous déposerons vos demandes.")
+    page_b.get_by_role("button", name="Soumettre").click()
+    expect(page_b.get_by_role("heading", level=1)).to_have_text("Mes rattachements")
+    expect(page_b.get_by_text("a été transmise au gestionnaire de la structure")).to_be_visible()
+    assert_accessible(page_b)
+
+    # A sees the badge at 1, opens « Approbations » and approves.
+    page_a.goto(live_server.url)
+    approvals = page_a.get_by_role("link", name="Approbations 1 en attente")
+    expect(approvals).to_be_visible()
+    assert_accessible(page_a)
+    approvals.click()
+    expect(page_a.get_by_role("heading", level=1)).to_have_text("Approbations")
+    row = page_a.get_by_role("row", name=re.compile("Yann Morvan"))
+    expect(row).to_contain_text("GAEC des Trois Chênes")
+    expect(row).to_contain_text("À traiter")
+    assert_accessible(page_a)
+    row.get_by_role("link", name=re.compile("Demande de rattachement de Yann Morvan")).click()
+    expect(page_a.get_by_text("Jeanne Lebreton (vous-même)")).to_be_visible()
+    expect(page_a.get_by_text("Cabinet du Bocage : nous déposerons vos demandes.")).to_be_visible()
+    assert_accessible(page_a)
+    page_a.get_by_role("button", name="Approuver").click()
+    expect(page_a.get_by_text("Demande approuvée")).to_be_visible()
+    expect(page_a.get_by_role("link", name="Approbations 0 en attente")).to_be_visible()
+    assert_accessible(page_a)
+
+    # B now finds the farm among their attachments, then asks for A's second structure.
+    page_b.reload()
+    expect(page_b.get_by_role("cell", name="GAEC des Trois Chênes")).to_be_visible()
+    assert_accessible(page_b)
+    page_b.get_by_role("link", name="Demander un rattachement").click()
+    page_b.get_by_label("Libellé de la structure").fill(orchard.siret)
+    page_b.get_by_role("button", name="Soumettre").click()
+    expect(page_b.get_by_text("a été transmise au gestionnaire de la structure")).to_be_visible()
+    follow_user_menu(page_b, accountant, "Historique de mes demandes")
+    expect(page_b.get_by_role("heading", level=1)).to_have_text("Historique de mes demandes")
+    assert_accessible(page_b)
+    page_b.get_by_role("link", name="Demande de rattachement de Yann Morvan à EARL des Pommiers").click()
+    expect(page_b.get_by_text("Jeanne Lebreton (gestionnaire principal de la structure)")).to_be_visible()
+    assert_accessible(page_b)
+
+    # A refuses it with a reason.
+    page_a.reload()
+    page_a.get_by_role("link", name="Approbations 1 en attente").click()
+    page_a.get_by_role("link", name=re.compile("EARL des Pommiers")).click()
+    page_a.get_by_role("button", name="Refuser").click()
+    expect(page_a.get_by_text("Indiquez le motif du refus : il est transmis au demandeur.")).to_be_visible()
+    assert_accessible(page_a)
+    page_a.get_by_label("Motif du refus").fill("Nos comptes de l'EARL sont tenus par un autre cabinet.")
+    page_a.get_by_role("button", name="Refuser").click()
+    expect(page_a.get_by_text("Demande refusée")).to_be_visible()
+    page_a.get_by_label("État").select_option("traitees")
+    page_a.get_by_role("button", name="Filtrer").click()
+    expect(page_a.get_by_role("row", name=re.compile("EARL des Pommiers"))).to_contain_text("Refusée")
+    assert_accessible(page_a)
+
+    # B reads the refusal, its reason and the « Approbateur » in the history.
+    page_b.get_by_role("link", name="Retour à l'historique de mes demandes").click()
+    expect(page_b.get_by_role("row", name=re.compile("EARL des Pommiers"))).to_contain_text("Refusée")
+    page_b.get_by_role("link", name="Demande de rattachement de Yann Morvan à EARL des Pommiers").click()
+    summary = page_b.locator("dl.fr-summary")
+    expect(summary).to_contain_text("Approbateur")
+    expect(summary).to_contain_text("Jeanne Lebreton")
+    expect(summary).to_contain_text("Nos comptes de l'EARL sont tenus par un autre cabinet.")
+    assert_accessible(page_b)
