@@ -5,10 +5,11 @@ both. A approves one from « Approbations » and refuses the other with a reason
 import re
 
 import pytest
+from django.urls import reverse
 from playwright.sync_api import expect
 
 from tests.e2e.a11y import assert_accessible
-from tests.factories import MembershipFactory, StructureFactory, UserFactory
+from tests.factories import AttachmentRequestFactory, MembershipFactory, StructureFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -125,3 +126,25 @@ def test_accountant_asks_farmer_approves_then_refuses_with_a_reason(live_server,
     expect(summary).to_contain_text("Jeanne Lebreton")
     expect(summary).to_contain_text("Nos comptes de l'EARL sont tenus par un autre cabinet.")
     assert_accessible(page_b)
+
+
+def test_manager_approves_several_requests_at_once_on_a_small_screen(live_server, page, sign_in):
+    manager = UserFactory(first_name="Jeanne", last_name="Lebreton")
+    farm = StructureFactory(name="Groupement agricole d'exploitation en commun des Trois Chênes")
+    MembershipFactory(user=manager, structure=farm, main_manager=True)
+    requesters = [UserFactory(first_name="Anne", last_name=f"Comptable{n}") for n in range(3)]
+    for requester in requesters:
+        AttachmentRequestFactory(requester=requester, structure=farm)
+    sign_in(manager)
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(live_server.url + reverse("attachments:approval_list"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert_accessible(page)
+    for requester in requesters[:2]:
+        page.get_by_label(f"Sélectionner la demande de {requester.get_full_name()}").check()
+    page.get_by_role("button", name="Approuver la sélection").click()
+    expect(page.get_by_text("2 demandes de rattachement approuvées.")).to_be_visible()
+    expect(page.get_by_role("link", name="Approbations 1 en attente")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("Comptable2"))).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert_accessible(page)
