@@ -108,7 +108,10 @@ class SignupForm(PersonalInformationForm):
 
 
 class AccessibleCaptchaInput(CaptchaTextInput):
+    """The typed answer gets a real <label> (a fieldset legend would leave the text box unlabelled)."""
+
     template_name = "captcha/widgets/captcha.html"
+    use_fieldset = False
 
 
 class CaptchaForm(forms.Form):

@@ -194,23 +194,25 @@ def login_code_verify(*, user: User, code: str) -> EmailDevice:
     with transaction.atomic():
         device = EmailDevice.objects.select_for_update().filter(user=user, name=LOGIN_DEVICE_NAME).first()
         if device is None or not device.token:
-            raise AccountError(
-                "Ce code n'est plus valable. Demandez un nouveau code avec « Renvoyer un code »."
-            )
-        if device.valid_until and device.valid_until < timezone.now():
-            raise AccountError("Ce code a expiré. Demandez un nouveau code avec « Renvoyer un code ».")
-        if device.verify_token(code.strip()):
+            error = "Ce code n'est plus valable. Demandez un nouveau code avec « Renvoyer un code »."
+        elif device.valid_until and device.valid_until < timezone.now():
+            error = "Ce code a expiré. Demandez un nouveau code avec « Renvoyer un code »."
+        elif device.verify_token(code.strip()):
             return device
-        device.refresh_from_db()
-        left = settings.LOGIN_CODE_MAX_ATTEMPTS - device.throttling_failure_count
-        if left <= 0:
-            device.token = None
-            device.save(update_fields=["token"])
-            raise AccountError(
-                "Vous avez saisi un code erroné 5 fois : ce code est annulé. Demandez un nouveau code avec "
-                "« Renvoyer un code »."
-            )
-        raise AccountError(f"Ce code est incorrect. Il vous reste {left} essai{'s' if left > 1 else ''}.")
+        else:
+            # verify_token counted the failure; it is committed with this block, then reported.
+            device.refresh_from_db()
+            left = settings.LOGIN_CODE_MAX_ATTEMPTS - device.throttling_failure_count
+            if left <= 0:
+                device.token = None
+                device.save(update_fields=["token"])
+                error = (
+                    f"Vous avez saisi un code erroné {settings.LOGIN_CODE_MAX_ATTEMPTS} fois : ce code est annulé. "
+                    "Demandez un nouveau code avec « Renvoyer un code »."
+                )
+            else:
+                error = f"Ce code est incorrect. Il vous reste {left} essai{'s' if left > 1 else ''}."
+    raise AccountError(error)
 
 
 # Mon compte ------------------------------------------------------------------------------------------------

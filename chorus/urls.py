@@ -5,10 +5,6 @@ from django.urls import include, path, re_path
 
 from chorus import views
 
-admin.site.site_header = "Chorus Agri — administration"
-admin.site.site_title = "Chorus Agri"
-admin.site.index_title = "Instruction et administration"
-
 # django-simple-captcha's views, reachable by visitors despite LoginRequiredMiddleware.
 captcha_patterns = [
     re_path(

@@ -47,3 +47,26 @@ def _clear_cache():
 
     cache.clear()
     yield
+
+
+def verify_session(client, user):
+    """Sign `user` in on a test client as the portal does: password and e-mailed code (django-otp verified)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_email.models import EmailDevice
+
+    from accounts.services import LOGIN_DEVICE_NAME
+
+    client.force_login(user)
+    device, _ = EmailDevice.objects.get_or_create(
+        user=user, name=LOGIN_DEVICE_NAME, defaults={"confirmed": True}
+    )
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    """Django admin needs a session verified by the e-mailed code."""
+    return verify_session(client, admin_user)

@@ -38,7 +38,7 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "chorus.apps.ChorusAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -50,7 +50,7 @@ INSTALLED_APPS = [
     "captcha",
     "django_otp",
     "django_otp.plugins.otp_email",
-    "chorus",
+    "chorus.apps.ChorusConfig",
     "chorus.outbox",
     "accounts",
     "structures",

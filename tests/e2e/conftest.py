@@ -60,9 +60,10 @@ def sign_in(live_server, context):
     from django.conf import settings
     from django.test import Client
 
+    from tests.conftest import verify_session
+
     def _sign_in(user, browser_context=None):
-        client = Client()
-        client.force_login(user)
+        client = verify_session(Client(), user)
         (browser_context or context).add_cookies(
             [
                 {
