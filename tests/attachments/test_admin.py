@@ -3,6 +3,7 @@ from django.urls import reverse
 
 from attachments.models import AttachmentRequest
 from structures.models import Membership
+from tests.conftest import verify_session
 from tests.factories import AttachmentRequestFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -12,8 +13,10 @@ CHANGELIST = reverse("admin:attachments_attachmentrequest_changelist")
 
 @pytest.fixture
 def admin_client(client):
-    client.force_login(UserFactory(staff=True, is_superuser=True, first_name="Alice", last_name="Admin"))
-    return client
+    """An administrator whose session passed the e-mailed code, as the admin requires."""
+    return verify_session(
+        client, UserFactory(staff=True, is_superuser=True, first_name="Alice", last_name="Admin")
+    )
 
 
 def test_admin_lists_filters_and_searches_requests(admin_client, pending):
