@@ -10,11 +10,12 @@ from attachments.services import (
     AttachmentRequestError,
     attachment_request_approve,
     attachment_request_approve_many,
+    attachment_request_create,
     attachment_request_refuse,
 )
 from chorus.outbox.models import OutboxMail
 from structures.models import Membership
-from tests.factories import AttachmentRequestFactory, MembershipFactory, StructureFactory
+from tests.factories import AttachmentRequestFactory, MembershipFactory, StructureFactory, UserFactory
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -111,3 +112,19 @@ def test_overlapping_bulk_approvals_approve_each_request_once(structure_with_two
     assert sum(len(o.skipped) for o in outcomes) == 6
     assert Membership.objects.filter(structure=structure, role="member").count() == 6
     assert OutboxMail.objects.filter(template="attachments/emails/request_approved").count() == 6
+
+
+def test_double_submission_files_one_request_and_mails_the_manager_once(structure_with_two_managers):
+    structure, _, _ = structure_with_two_managers
+    requester = UserFactory()
+    outcomes = run_together(
+        lambda: attachment_request_create(requester=requester, structure=structure),
+        lambda: attachment_request_create(requester=requester, structure=structure),
+    )
+    errors = [o for o in outcomes if isinstance(o, Exception)]
+    assert len(errors) == 1, outcomes
+    assert "déjà une demande de rattachement en attente" in errors[0].message
+    assert AttachmentRequest.objects.filter(requester=requester, structure=structure).count() == 1
+    assert (
+        OutboxMail.objects.filter(template="attachments/emails/request_received").count() == 2
+    )  # two managers

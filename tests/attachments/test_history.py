@@ -88,3 +88,11 @@ def test_cancel_only_accepts_post(client, pending, accountant):
 def test_empty_history_says_so(client):
     client.force_login(UserFactory())
     assert "Vous n'avez fait aucune demande pour le moment." in client.get(HISTORY_URL).text
+
+
+def test_cancelled_request_names_no_approver(client, accountant):
+    cancelled = AttachmentRequestFactory(requester=accountant, cancelled=True)
+    client.force_login(accountant)
+    page = text(client.get(detail_url(cancelled)))
+    assert "<dt>Approbateur</dt> <dd> Aucun : la demande a été annulée par son demandeur. </dd>" in page
+    assert '<span class="fr-tag fr-tag--cancelled">Annulée</span>' in page
