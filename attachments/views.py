@@ -58,7 +58,8 @@ def request_create(request):
                 )
                 return redirect("attachments:membership_list")
     else:
-        form = AttachmentRequestForm()
+        # Pages that already know the SIRET (« cette structure existe déjà ») link here with ?siret=.
+        form = AttachmentRequestForm(initial={"siret": request.GET.get("siret", "")[:30]})
     return render(
         request,
         "attachments/request_create.html",

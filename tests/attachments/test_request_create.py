@@ -194,3 +194,11 @@ def test_anonymous_visitor_is_sent_to_sign_in(client):
     response = client.get(URL)
     assert response.status_code == 302
     assert response.url.startswith(reverse("accounts:login"))
+
+
+def test_siret_can_be_prefilled_from_the_link(client, accountant, farm):
+    client.force_login(accountant)
+    response = client.get(URL, {"siret": farm.siret})
+    assert f'value="{farm.siret}"' in response.text
+    escaped = client.get(URL, {"siret": '"><script>x</script>'})
+    assert "<script>x</script>" not in escaped.text
