@@ -7,6 +7,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from attachments import selectors
 from attachments.forms import ApprovalFilterForm, AttachmentRequestForm, BulkApprovalForm, DecisionForm
 from attachments.models import AttachmentRequest
+from attachments.pagination import DeferredJoinPaginator
 from attachments.services import (
     AttachmentRequestError,
     attachment_request_approve,
@@ -105,7 +106,7 @@ def approval_list(request):
     filters = ApprovalFilterForm(request.GET)
     decided, newest_first = filters.values()
     approvals = selectors.approval_list(user=request.user, decided=decided, newest_first=newest_first)
-    page = Paginator(approvals, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = DeferredJoinPaginator(approvals, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -91,15 +91,17 @@ def test_list_ignores_unknown_filter_values(client, pending, manager):
     assert list(response.context["page"]) == [pending]
 
 
-def test_list_is_paginated_and_keeps_the_filters(client, farm, manager):
-    AttachmentRequestFactory.create_batch(25, structure=farm)
+def test_list_is_paginated_in_date_order_and_keeps_the_filters(client, farm, manager):
+    requests = AttachmentRequestFactory.create_batch(25, structure=farm)
     client.force_login(manager)
     first = client.get(LIST_URL, {"tri": "anciennes"})
-    assert len(first.context["page"]) == 20
+    assert list(first.context["page"]) == requests[:20]
     assert "Page 1 sur 2" in first.text
     assert 'href="?tri=anciennes&amp;page=2"' in first.text
     second = client.get(LIST_URL, {"tri": "anciennes", "page": 2})
-    assert len(second.context["page"]) == 5
+    assert list(second.context["page"]) == requests[20:]
+    newest = client.get(LIST_URL, {"page": 2})
+    assert list(newest.context["page"]) == requests[:5][::-1]
 
 
 def test_manager_sees_only_requests_of_structures_they_manage(client, pending, manager):
