@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path, re_path
 
 from chorus import views
+from support import views as support_views
 
 # django-simple-captcha's views, reachable by visitors despite LoginRequiredMiddleware.
 captcha_patterns = [
@@ -30,7 +31,7 @@ urlpatterns = [
     path("accessibilite/", views.accessibility, name="accessibility"),
     path("mentions-legales/", views.legal_notice, name="legal_notice"),
     path("conditions-generales-d-utilisation/", views.terms, name="terms"),
-    path("nous-contacter/", views.contact, name="contact"),
+    path("nous-contacter/", support_views.contact, name="contact"),
     path("compte/", include("accounts.urls")),
     path("organisation/", include("structures.urls")),
     path("rattachements/", include("attachments.urls")),

@@ -25,9 +25,3 @@ def legal_notice(request):
 @require_safe
 def terms(request):
     return render(request, "chorus/terms.html")
-
-
-@login_not_required
-@require_safe
-def contact(request):
-    return render(request, "chorus/contact.html")

@@ -11,6 +11,12 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 PROJECT_DIR = Path(settings.BASE_DIR).resolve()
 
+# Concurrency tests need row locks and concurrent writers: PostgreSQL (CI always runs them there).
+requires_postgresql = pytest.mark.skipif(
+    not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+    reason="needs PostgreSQL (set DATABASE_URL): SQLite has neither row locks nor concurrent writers",
+)
+
 
 class FailOnUnknownVariable(str):
     """`string_if_invalid` that fails on unknown variables in our own templates (Django admin and other

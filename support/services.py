@@ -1,0 +1,97 @@
+"""Every write of the support app: tickets, support answers, assistant feedback."""
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import User
+from chorus.outbox.services import mail_queue
+from support.models import AssistantAnswerStat, SupportReply, SupportTicket
+
+Status = SupportTicket.Status
+
+# Nouveau → En cours → Résolu; a ticket never goes back.
+STATUS_NEXT = {
+    Status.NEW: {Status.IN_PROGRESS, Status.RESOLVED},
+    Status.IN_PROGRESS: {Status.RESOLVED},
+    Status.RESOLVED: set(),
+}
+
+
+class SupportError(Exception):
+    """A refused support action; the message is French and shown to the user."""
+
+
+def ticket_create(
+    *,
+    user: User | None,
+    email: str,
+    situation: str,
+    subject: str,
+    message: str,
+    attachment: UploadedFile | None = None,
+) -> SupportTicket:
+    """Record a ticket, give it its number and queue the acknowledgement mail."""
+    if user is None and situation != SupportTicket.Situation.CONNECTION:
+        raise SupportError("Sans être connecté, seul un « Problème de connexion » peut être signalé.")
+    with transaction.atomic():
+        ticket = SupportTicket(
+            user=user,
+            email=email,
+            situation=situation,
+            subject=subject,
+            message=message,
+            attachment_name=getattr(attachment, "original_name", "")[:255] if attachment else "",
+        )
+        if attachment:
+            ticket.attachment = attachment
+        ticket.save()
+        ticket.number = f"SUP-{timezone.localtime(ticket.created_at):%Y}-{ticket.pk:06d}"
+        ticket.save(update_fields=["number"])
+        mail_queue(to=[ticket.email], template="support/emails/ticket_received", context={"ticket": ticket})
+    return ticket
+
+
+def ticket_status_check(*, current: str, new: str) -> None:
+    """Raise SupportError unless `current` → `new` follows Nouveau → En cours → Résolu."""
+    if new != current and new not in STATUS_NEXT[Status(current)]:
+        raise SupportError(
+            f"Un ticket « {Status(current).label} » ne peut pas revenir à « {Status(new).label} » "
+            "(Nouveau → En cours → Résolu)."
+        )
+
+
+def ticket_answer(
+    *, ticket_id: int, author: User, body: str = "", status: str | None = None
+) -> SupportTicket:
+    """Support's action on a ticket: an optional answer (mailed to the ticket's address and shown in
+    « Mes tickets ») and an optional status change. Answering a new ticket puts it « En cours »."""
+    body = body.strip()
+    with transaction.atomic():
+        ticket = SupportTicket.objects.select_for_update(of=("self",)).get(pk=ticket_id)
+        new_status = status or ticket.status
+        if body and new_status == Status.NEW:
+            new_status = Status.IN_PROGRESS
+        ticket_status_check(current=ticket.status, new=new_status)
+        if not body and new_status == ticket.status:
+            return ticket
+        reply = SupportReply.objects.create(ticket=ticket, author=author, body=body) if body else None
+        ticket.status = new_status
+        ticket.save(update_fields=["status", "updated_at"])
+        if reply:
+            mail_queue(
+                to=[ticket.email],
+                template="support/emails/ticket_answered",
+                context={"ticket": ticket, "reply": reply},
+            )
+    return ticket
+
+
+def assistant_feedback_record(*, node: str, helpful: bool) -> None:
+    """Count one « Oui » or « Non » for an answer of the assistant."""
+    counter = "helpful" if helpful else "not_helpful"
+    with transaction.atomic():
+        # get_or_create retries the read when another first vote created the row at the same moment.
+        AssistantAnswerStat.objects.get_or_create(node=node)
+        AssistantAnswerStat.objects.filter(node=node).update(**{counter: F(counter) + 1})
