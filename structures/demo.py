@@ -4,7 +4,14 @@ from django.core.files.base import ContentFile
 from pypdf import PdfWriter
 
 from accounts.demo import demo_user
-from structures.models import BankAccount, BeneficiaryCategory, Membership, Structure
+from structures.models import (
+    BankAccount,
+    BeneficiaryCategory,
+    Membership,
+    Service,
+    Structure,
+    StructureChange,
+)
 
 FARM_SIRET = "73282932000074"
 FIRM_SIRET = "35600000000048"  # a La Poste-style SIRET: valid by the digit sum rule
@@ -64,6 +71,21 @@ def seed() -> list[str]:
     Membership.objects.get_or_create(
         user=accountant, structure=firm, is_active=True, defaults={"role": Membership.Role.MAIN_MANAGER}
     )
+    Service.objects.get_or_create(structure=firm, code="AGRI", defaults={"name": "Pôle agricole"})
+    if not farm.changes.exists():
+        StructureChange.objects.bulk_create(
+            [
+                StructureChange(
+                    structure=farm,
+                    changed_by=farmer,
+                    field="catégorie de bénéficiaire",
+                    new_value=str(farm.beneficiary_category or ""),
+                ),
+                StructureChange(
+                    structure=farm, changed_by=farmer, field="numéro PACAGE", new_value=farm.pacage
+                ),
+            ]
+        )
     return [
         f"Structure agricole : {farm.name}, SIRET {farm.siret} (gestionnaire principal : {farmer.email})",
         f"Cabinet comptable : {firm.name}, SIRET {firm.siret} (gestionnaire principal : {accountant.email})",

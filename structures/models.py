@@ -35,6 +35,14 @@ class StructureQuerySet(models.QuerySet):
             memberships__role__in=[Membership.Role.MAIN_MANAGER, Membership.Role.MANAGER],
         )
 
+    def main_managed_by(self, user):
+        """Structures whose main manager (« gestionnaire principal ») is the user."""
+        return self.filter(
+            memberships__user=user,
+            memberships__is_active=True,
+            memberships__role=Membership.Role.MAIN_MANAGER,
+        )
+
 
 class Structure(models.Model):
     """A legal entity identified by its SIRET."""
@@ -150,6 +158,11 @@ class Membership(models.Model):
                 name="membership_one_main_manager_per_structure",
                 violation_error_message="Une structure n'a qu'un gestionnaire principal.",
             ),
+            models.CheckConstraint(
+                condition=Q(role__in=["main_manager", "manager", "member"]),
+                name="membership_role_valid",
+                violation_error_message="Rôle inconnu.",
+            ),
         ]
         indexes = [models.Index(fields=["user", "is_active"], name="membership_user_active_idx")]
 
@@ -206,6 +219,19 @@ class BankAccount(models.Model):
         verbose_name = "coordonnée bancaire"
         verbose_name_plural = "coordonnées bancaires"
         ordering = ["structure__name", "label"]
+        constraints = [
+            # Stored compact and upper case (the forms normalise what users type).
+            models.CheckConstraint(
+                condition=Q(iban__regex=r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$"),
+                name="bank_account_iban_compact",
+                violation_error_message="L'IBAN est enregistré sans espaces, en majuscules.",
+            ),
+            models.CheckConstraint(
+                condition=Q(bic__regex=r"^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$"),
+                name="bank_account_bic_format",
+                violation_error_message="Le BIC comporte 8 ou 11 caractères.",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.label} · {self.masked_iban}"

@@ -91,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "chorus.context_processors.portal",
+                "structures.context_processors.first_login_choice",
                 "attachments.context_processors.approvals",
             ],
             # Tests set this to a failing sentinel (see tests/conftest.py) so unknown variables fail.
@@ -203,6 +204,11 @@ OUTBOX_MAX_ATTEMPTS = 6
 # set TRUSTED_PROXY_COUNT=N (docker compose: 1).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 RATELIMIT_IP_META_KEY = "chorus.ratelimit.client_ip"
+
+# Public company register (INSEE API Sirene) that pre-fills a new structure; off when empty.
+SIRENE_API_URL = env.str("SIRENE_API_URL", default="")
+SIRENE_API_KEY = env.str("SIRENE_API_KEY", default="")
+SIRENE_API_TIMEOUT = env.float("SIRENE_API_TIMEOUT", default=3.0)
 
 CAPTCHA_TEST_MODE = env.bool("CAPTCHA_TEST_MODE", default=False)
 CAPTCHA_LENGTH = 6

@@ -94,6 +94,10 @@ def test_create_account_activate_sign_in_sign_out_and_reset_password(live_server
     expect(page.get_by_text("Votre compte est activé")).to_be_visible()
 
     sign_in(page, base, "jeanne.lebreton@example.fr", GOOD_PASSWORD)
+    # First sign-in, attached to no structure yet: the guide's two-choice window (structures app).
+    first_login = page.get_by_role("dialog", name="Rattacher votre compte à une structure")
+    first_login.get_by_role("button", name="Fermer").click()
+    expect(first_login).to_be_hidden()
     menu = page.get_by_role("navigation", name="Accès au compte")
     expect(menu.get_by_text("Jeanne Lebreton")).to_be_visible()
     assert_accessible(page)

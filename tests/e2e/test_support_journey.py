@@ -105,6 +105,10 @@ def test_visitor_gets_help_from_claudia_then_support_answers_a_ticket(live_serve
     # Jeanne, once signed in, reads the answer in « Mes tickets ».
     sign_in(jeanne)
     page.goto(base)
+    # Jeanne is attached to no structure: close the first-login window (structures app).
+    page.get_by_role("dialog", name="Rattacher votre compte à une structure").get_by_role(
+        "button", name="Fermer"
+    ).click()
     page.get_by_text("Jeanne Lebreton").click()
     page.get_by_role("link", name="Mes tickets").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Mes tickets")
