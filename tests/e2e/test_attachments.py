@@ -1,6 +1,6 @@
-"""Farmer A manages two structures; accountant B, attached to the firm's structure, asks to be attached to
-both. A approves one from « Approbations » and refuses the other with a reason; B follows it all in
-« Mes rattachements » and « Historique de mes demandes ». Two browser contexts, one per person."""
+"""Farmer A creates a farm (and manages a second structure); accountant B creates the firm's structure and
+asks to be attached to both. A approves one from « Approbations » and refuses the other with a reason;
+B follows it all in « Mes rattachements » and « Historique de mes demandes ». Two browser contexts."""
 
 import re
 
@@ -9,7 +9,13 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from tests.e2e.a11y import assert_accessible
-from tests.factories import AttachmentRequestFactory, MembershipFactory, StructureFactory, UserFactory
+from tests.factories import (
+    AttachmentRequestFactory,
+    MembershipFactory,
+    StructureFactory,
+    UserFactory,
+    valid_siret,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,16 +36,28 @@ def two_contexts(browser, browser_context_args):
         context.close()
 
 
+def create_structure(page, live_server, *, siret, name):
+    """The first-login window → « Créer une structure »: the SIRET, then raison sociale and address."""
+    page.goto(live_server.url)
+    dialog = page.get_by_role("dialog", name="Rattacher votre compte à une structure")
+    assert_accessible(page)
+    dialog.get_by_role("link", name="Créer une structure").click()
+    page.get_by_label("Numéro SIRET").fill(siret)
+    page.get_by_role("button", name="Continuer").click()
+    page.get_by_label("Raison sociale").fill(name)
+    page.get_by_label("Adresse").fill("12 route de la Vallée")
+    page.get_by_label("Code postal").fill("35500")
+    page.get_by_label("Commune").fill("Vitré")
+    assert_accessible(page)
+    page.get_by_role("button", name="Créer la structure").click()
+    expect(page.get_by_text("Vous en êtes le gestionnaire principal")).to_be_visible()
+    assert_accessible(page)
+
+
 def test_accountant_asks_farmer_approves_then_refuses_with_a_reason(live_server, two_contexts, sign_in):
     farmer = UserFactory(first_name="Jeanne", last_name="Lebreton")
-    farm = StructureFactory(name="GAEC des Trois Chênes", created_by=farmer)
-    orchard = StructureFactory(name="EARL des Pommiers", created_by=farmer)
-    for structure in (farm, orchard):
-        MembershipFactory(user=farmer, structure=structure, main_manager=True)
     accountant = UserFactory(first_name="Yann", last_name="Morvan")
-    firm = StructureFactory(management_centre=True, name="Cabinet du Bocage", created_by=accountant)
-    MembershipFactory(user=accountant, structure=firm, main_manager=True)
-
+    farm_siret = valid_siret(512345)
     context_a, context_b = two_contexts
     sign_in(farmer, browser_context=context_a)
     sign_in(accountant, browser_context=context_b)
@@ -47,6 +65,12 @@ def test_accountant_asks_farmer_approves_then_refuses_with_a_reason(live_server,
     page_b = context_b.new_page()
     for page in (page_a, page_b):
         page.set_default_timeout(10_000)
+
+    # A creates the farm; B creates the accounting firm's structure.
+    create_structure(page_a, live_server, siret=farm_siret, name="GAEC des Trois Chênes")
+    create_structure(page_b, live_server, siret=valid_siret(523456), name="Cabinet du Bocage")
+    orchard = StructureFactory(name="EARL des Pommiers", created_by=farmer)
+    MembershipFactory(user=farmer, structure=orchard, main_manager=True)
 
     # B asks to be attached to A's farm, from « Mes rattachements ».
     page_b.goto(live_server.url)
@@ -57,7 +81,7 @@ def test_accountant_asks_farmer_approves_then_refuses_with_a_reason(live_server,
     page_b.get_by_role("link", name="Demander un rattachement").click()
     expect(page_b.get_by_role("heading", level=1)).to_have_text("Demande de rattachement à une structure")
     assert_accessible(page_b)
-    page_b.get_by_label("Libellé de la structure").fill(farm.siret)
+    page_b.get_by_label("Libellé de la structure").fill(farm_siret)
     page_b.get_by_role("button", name="Afficher les services de la structure").click()
     expect(page_b.get_by_role("status")).to_contain_text("GAEC des Trois Chênes")
     assert_accessible(page_b)
