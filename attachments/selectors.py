@@ -84,7 +84,3 @@ def main_manager_of(*, structure: Structure) -> User | None:
         .first()
     )
     return membership.user if membership else None
-
-
-def has_structure(*, user: User) -> bool:
-    return Membership.objects.filter(user=user, is_active=True).exists()

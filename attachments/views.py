@@ -17,6 +17,7 @@ from attachments.services import (
     attachment_request_refuse,
 )
 from chorus.ratelimit import exceeded, too_many_requests, value_key
+from structures.selectors import user_has_structure
 
 PAGE_SIZE = 20
 MEMBERSHIPS_PAGE_SIZE = 50
@@ -64,7 +65,7 @@ def request_create(request):
     return render(
         request,
         "attachments/request_create.html",
-        {"form": form, "has_structure": selectors.has_structure(user=request.user)},
+        {"form": form, "has_structure": user_has_structure(user=request.user)},
     )
 
 
