@@ -68,7 +68,9 @@ def test_decided_inbox_queries_do_not_grow(client, manager_of_three, decided, dj
 
 
 @pytest.mark.parametrize("pending", [10, 5000])
-def test_badge_costs_one_query_on_every_page(client, manager_of_three, pending, django_assert_max_num_queries):
+def test_badge_costs_one_query_on_every_page(
+    client, manager_of_three, pending, django_assert_max_num_queries
+):
     manager, structures = manager_of_three
     bulk_requests(structures=structures, count=pending)
     client.force_login(manager)

@@ -119,7 +119,9 @@ def test_unknown_siret_offers_to_create_the_structure(client, accountant):
     response = submit(client, siret=valid_siret(987654))
     assert response.status_code == 200
     assert "Aucune structure n&#x27;est enregistrée avec ce numéro SIRET" in response.text
-    assert f'<a class="fr-link" href="{reverse("structures:create")}">Créer une structure</a>' in response.text
+    assert (
+        f'<a class="fr-link" href="{reverse("structures:create")}">Créer une structure</a>' in response.text
+    )
     assert not AttachmentRequest.objects.exists()
 
 
