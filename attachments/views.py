@@ -108,12 +108,8 @@ def approval_list(request):
     decided, newest_first = filters.values()
     approvals = selectors.approval_list(user=request.user, decided=decided, newest_first=newest_first)
     page = DeferredJoinPaginator(approvals, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
-        request,
-        "attachments/approval_list.html",
-        {"filters": filters, "decided": decided, "page": page, "query": query.urlencode()},
+        request, "attachments/approval_list.html", {"filters": filters, "decided": decided, "page": page}
     )
 
 

@@ -87,3 +87,16 @@ def verify_session(client, user):
 def admin_client(client, admin_user):
     """Django admin needs a session verified by the e-mailed code."""
     return verify_session(client, admin_user)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Serialized rollback (see pytest_collection_modifyitems) reads the database's initial contents from the
+    connection wrapper, but browser journeys can run with another wrapper than the one that created the
+    database (Playwright's event loop); keep the contents on the wrapper class so every wrapper finds them."""
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        contents = getattr(connection, "_test_serialized_contents", None)
+        if contents is not None:
+            type(connection)._test_serialized_contents = contents

@@ -1,0 +1,220 @@
+"""Reference data (products, campaigns, rates) edited by administrators; instruction of filed requests by
+the « Instructeurs » group, through allowed transitions only (a request is never edited field by field)."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from chorus.uploads import private_file_response
+from reimbursements import services
+from reimbursements.forms import TransitionForm
+from reimbursements.models import Campaign, EnergyProduct, RefundEvent, RefundLine, RefundRate, RefundRequest
+from structures.models import Structure
+
+INSTRUCT_PERMISSION = "reimbursements.instruct_refundrequest"
+
+
+@admin.register(EnergyProduct)
+class EnergyProductAdmin(admin.ModelAdmin):
+    list_display = ["label", "code", "unit", "max_quantity", "position"]
+    ordering = ["position"]
+
+
+class RefundRateInline(admin.TabularInline):
+    model = RefundRate
+    extra = 0
+    fields = ["product", "amount", "legal_reference", "deliveries_from", "deliveries_until", "closes_on"]
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ["year", "opens_on", "closes_on", "rate_count"]
+    inlines = [RefundRateInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_rate_count=Count("rates"))
+
+    @admin.display(description="taux saisis", ordering="_rate_count")
+    def rate_count(self, obj):
+        return obj._rate_count
+
+
+@admin.register(RefundRate)
+class RefundRateAdmin(admin.ModelAdmin):
+    list_display = ["campaign", "product", "amount", "deliveries_from", "deliveries_until", "closes_on"]
+    list_filter = ["campaign__year", "product"]
+    list_select_related = ["campaign", "product"]
+
+
+class DepartmentFilter(admin.SimpleListFilter):
+    """Département of the structure's head office, from its postcode (97x and 98x overseas)."""
+
+    title = "département de la structure"
+    parameter_name = "departement"
+
+    def lookups(self, request, model_admin):
+        postcodes = Structure.objects.filter(refund_requests__isnull=False).values_list("postcode", flat=True)
+        departments = sorted({_department(code) for code in postcodes.distinct() if code})
+        return [(code, code) for code in departments]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(structure__postcode__startswith=self.value())
+        return queryset
+
+
+def _department(postcode: str) -> str:
+    return postcode[:3] if postcode[:2] in {"97", "98"} else postcode[:2]
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class RefundLineInline(ReadOnlyInline):
+    model = RefundLine
+    fields = [
+        "invoice_number",
+        "delivery_date",
+        "product",
+        "quantity",
+        "rate",
+        "amount",
+        "invoice",
+    ]
+    readonly_fields = ["invoice"]
+
+    @admin.display(description="copie de la facture")
+    def invoice(self, obj):
+        if not obj.invoice_copy:
+            return "—"
+        url = reverse("admin:reimbursements_refundrequest_invoice", args=[obj.request_id, obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.invoice_original_name or "facture")
+
+
+class RefundEventInline(ReadOnlyInline):
+    model = RefundEvent
+    fields = ["created_at", "label", "to_status", "actor", "comment"]
+    readonly_fields = ["created_at"]
+
+
+@admin.register(RefundRequest)
+class RefundRequestAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "structure", "siret", "year", "status", "total_amount", "filed_at"]
+    list_filter = [
+        "status",
+        ("campaign__year", admin.AllValuesFieldListFilter),
+        ("lines__product", admin.RelatedOnlyFieldListFilter),
+        DepartmentFilter,
+    ]
+    search_fields = ["number", "structure__siret", "structure__name"]
+    list_select_related = ["structure", "campaign"]
+    date_hierarchy = "filed_at"
+    inlines = [RefundLineInline, RefundEventInline]
+    change_form_template = "admin/reimbursements/refundrequest/change_form.html"
+
+    readonly_fields = ["rib"]
+
+    @admin.display(description="copie du RIB")
+    def rib(self, obj):
+        account = obj.bank_account
+        if account is None or not account.rib_document:
+            return "—"
+        url = reverse("structures:bank_account_rib", args=[account.pk])
+        return format_html('<a href="{}">{}</a>', url, account.rib_original_name)
+
+    @admin.display(description="SIRET", ordering="structure__siret")
+    def siret(self, obj):
+        return obj.structure.siret
+
+    @admin.display(description="année", ordering="campaign__year")
+    def year(self, obj):
+        return obj.campaign.year
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:object_id>/lignes/<int:line_id>/facture/",
+                self.admin_site.admin_view(self.invoice_view),
+                name="reimbursements_refundrequest_invoice",
+            ),
+            path(
+                "<int:object_id>/instruire/",
+                self.admin_site.admin_view(self.transition_view),
+                name="reimbursements_refundrequest_transition",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_instruct": request.user.has_perm(INSTRUCT_PERMISSION),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def invoice_view(self, request, object_id, line_id):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        line = get_object_or_404(RefundLine, request_id=object_id, pk=line_id)
+        return private_file_response(line.invoice_copy, download_name=line.invoice_original_name or "facture")
+
+    def transition_view(self, request, object_id):
+        if not request.user.has_perm(INSTRUCT_PERMISSION):
+            raise PermissionDenied
+        refund_request = get_object_or_404(
+            RefundRequest.objects.select_related("structure", "campaign"), pk=object_id
+        )
+        allowed = services.TRANSITIONS.get(refund_request.status, set())
+        choices = [(status.value, status.label) for status in RefundRequest.Status if status in allowed]
+        form = TransitionForm(request.POST or None, choices=choices)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.refund_request_transition(
+                    refund_request_id=refund_request.pk,
+                    actor=request.user,
+                    to_status=form.cleaned_data["to_status"],
+                    comment=form.cleaned_data["comment"],
+                    paid_amount=form.cleaned_data["paid_amount"],
+                )
+            except services.RefundError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.messages)
+            else:
+                refund_request.refresh_from_db()
+                self.message_user(
+                    request,
+                    f"La demande {refund_request.number} est passée à l'état « {refund_request.get_status_display()} ».",
+                    messages.SUCCESS,
+                )
+                return redirect(
+                    reverse("admin:reimbursements_refundrequest_change", args=[refund_request.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": refund_request,
+            "title": f"Instruire la demande {refund_request.number or ''}",
+            "form": form,
+            "choices": choices,
+        }
+        return TemplateResponse(request, "admin/reimbursements/refundrequest/transition.html", context)

@@ -1,0 +1,277 @@
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from chorus.uploads import DocumentField
+from reimbursements import selectors
+from reimbursements.models import Campaign, EnergyProduct, RefundRequest, line_amount
+from reimbursements.services import Header, RefundError, line_quantity_check, line_rate
+from structures.models import BankAccount, BeneficiaryCategory, Structure
+from structures.validators import validate_pacage
+
+DECLARATION = (
+    "Je déclare sur l'honneur que le bénéficiaire n'est pas une entreprise en difficulté au sens du "
+    "règlement (UE) n° 651/2014 de la Commission."
+)
+
+
+class FrenchDecimalField(forms.DecimalField):
+    """Accepts what people type in France: « 1 250,5 » as well as « 1250.5 »."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.replace("\u00a0", "").replace("\u202f", "").replace(" ", "").replace(",", ".")
+        return super().to_python(value)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs.update({"inputmode": "decimal", "autocomplete": "off"})
+        attrs.pop("step", None)
+        return attrs
+
+
+class BankAccountChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: BankAccount):
+        return f"{obj.structure.name} — {obj.label} ({obj.masked_iban})"
+
+
+class CampaignChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Campaign):
+        return str(obj.year)
+
+
+class ProductChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: EnergyProduct):
+        return f"{obj.label} (en {obj.unit_symbol})"
+
+
+class HeaderForm(forms.Form):
+    """« En-tête » of a request. Structure and year are chosen once, at creation."""
+
+    structure = forms.ModelChoiceField(
+        label="Structure",
+        queryset=Structure.objects.none(),
+        empty_label="Choisissez une structure",
+        help_text="Ses références bancaires, sa catégorie et son numéro PACAGE sont repris ci-dessous "
+        "(sans JavaScript : bouton « Pré-remplir depuis la structure »).",
+    )
+    campaign = CampaignChoiceField(
+        label="Année de la demande",
+        queryset=Campaign.objects.none(),
+        empty_label="Choisissez l'année",
+        help_text="L'année de consommation : les dates de livraison des factures doivent s'y trouver.",
+    )
+    bank_account = BankAccountChoiceField(
+        label="Références bancaires",
+        queryset=BankAccount.objects.none(),
+        empty_label="Choisissez des coordonnées bancaires",
+        help_text="Le remboursement est versé sur ce compte, au nom du bénéficiaire.",
+    )
+    beneficiary_category = forms.ModelChoiceField(
+        label="Catégorie de bénéficiaire",
+        queryset=BeneficiaryCategory.objects.filter(is_active=True),
+        empty_label="Choisissez une catégorie",
+    )
+    pacage = forms.CharField(
+        label="Numéro PACAGE",
+        required=False,
+        max_length=9,
+        validators=[validate_pacage],
+        help_text="9 chiffres, commençant par le numéro du département (par exemple 035123456).",
+    )
+    save_to_structure = forms.BooleanField(
+        label="Enregistrer cette catégorie et ce numéro PACAGE sur la structure pour les prochaines demandes",
+        required=False,
+        help_text="Réservé aux gestionnaires de la structure.",
+    )
+    not_in_difficulty = forms.BooleanField(
+        label=DECLARATION, required=False, help_text="Obligatoire pour déposer la demande."
+    )
+
+    def __init__(self, *args, user, refund_request: RefundRequest | None = None, today=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.refund_request = refund_request
+        if refund_request is None:
+            structures = selectors.filing_structures(user)
+            self.fields["structure"].queryset = structures
+            self.fields["campaign"].queryset = selectors.open_campaigns(today)
+            # With JavaScript, choosing a structure pre-fills the rest in place; without it, the
+            # « Pré-remplir depuis la structure » button does the same through a GET.
+            self.fields["structure"].widget.attrs.update(
+                {
+                    "hx-get": reverse("reimbursements:create"),
+                    "hx-trigger": "change",
+                    "hx-target": "#en-tete",
+                    "hx-select": "#en-tete",
+                    "hx-swap": "outerHTML",
+                    "hx-include": "#id_campaign, #id_not_in_difficulty",
+                }
+            )
+            structure_ids = structures.values("pk")
+        else:
+            del self.fields["structure"]
+            del self.fields["campaign"]
+            structure_ids = [refund_request.structure_id]
+        self.fields["bank_account"].queryset = selectors.active_bank_accounts(structure_ids).order_by(
+            "structure__name", "label"
+        )
+        self.fields["pacage"].widget.attrs.update({"inputmode": "numeric", "autocomplete": "off"})
+
+    def clean(self):
+        cleaned = super().clean()
+        structure = self.refund_request.structure if self.refund_request else cleaned.get("structure")
+        account = cleaned.get("bank_account")
+        if structure and account and account.structure_id != structure.pk:
+            self.add_error(
+                "bank_account",
+                "Choisissez des références bancaires enregistrées sur la structure de la demande.",
+            )
+        return cleaned
+
+    def header(self) -> Header:
+        data = self.cleaned_data
+        return Header(
+            bank_account=data["bank_account"],
+            beneficiary_category=data["beneficiary_category"],
+            pacage=data["pacage"],
+            not_in_difficulty=data["not_in_difficulty"],
+            save_to_structure=data["save_to_structure"],
+        )
+
+
+class LineForm(forms.Form):
+    """« Ajouter ligne de demande »: the amount is computed from product, year and quantity."""
+
+    invoice_number = forms.CharField(label="Numéro de facture", max_length=50)
+    delivery_date = forms.DateField(
+        label="Date de livraison",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+    )
+    product = ProductChoiceField(
+        label="Produit", queryset=EnergyProduct.objects.none(), empty_label="Choisissez un produit"
+    )
+    quantity = FrenchDecimalField(
+        label="Quantité",
+        max_digits=12,
+        decimal_places=3,
+        help_text="Dans l'unité du produit : hectolitres pour le GNR, 100 kg net pour le fioul lourd et le GPL, "
+        "MWh pour le gaz naturel. Exemple : 12,5",
+    )
+    invoice_copy = DocumentField(max_mb=10, label="Copie de la facture", required=False)
+
+    def __init__(self, *args, campaign: Campaign, line=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.campaign = campaign
+        self.line = line
+        self.fields["product"].queryset = selectors.campaign_products(campaign, timezone.localdate())
+        self.fields["delivery_date"].widget.attrs.update(
+            {"min": f"{campaign.year}-01-01", "max": f"{campaign.year}-12-31"}
+        )
+        self.fields["delivery_date"].help_text = f"Comprise en {campaign.year}, l'année de la demande."
+        if line is not None and line.invoice_copy:
+            self.fields["invoice_copy"].help_text = (
+                f"Copie jointe : {line.invoice_original_name}. Joignez un autre fichier pour la remplacer. "
+                + self.fields["invoice_copy"].help_text
+            )
+        else:
+            self.fields["invoice_copy"].help_text += " Obligatoire pour déposer la demande."
+
+    def clean(self):
+        cleaned = super().clean()
+        product = cleaned.get("product")
+        if product is None:
+            return cleaned
+        try:
+            line_rate(campaign=self.campaign, product=product, delivery_date=cleaned.get("delivery_date"))
+            if cleaned.get("quantity") is not None:
+                line_quantity_check(product, cleaned["quantity"])
+        except RefundError as exc:
+            self.add_error(exc.field, exc.messages)
+        return cleaned
+
+
+def estimate(*, campaign: Campaign, data) -> dict:
+    """The live estimate of one line, from raw form data: the same rate lookup and rounding as the save.
+    Anything incomplete or invalid gives no amount (the form says why when it is sent)."""
+    product = (
+        selectors.campaign_products(campaign, timezone.localdate())
+        .filter(pk=_int(data.get("product")))
+        .first()
+    )
+    if product is None:
+        return {"product": None, "rate": None, "amount": None}
+    rate = line_rate(campaign=campaign, product=product, delivery_date=None).amount
+    try:
+        quantity = FrenchDecimalField(max_digits=12, decimal_places=3).clean(data.get("quantity", ""))
+        line_quantity_check(product, quantity)
+    except (RefundError, ValidationError):
+        return {"product": product, "rate": rate, "amount": None}
+    return {"product": product, "rate": rate, "amount": line_amount(quantity, rate)}
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class ListFilterForm(forms.Form):
+    structure = forms.ModelChoiceField(
+        label="Structure", queryset=Structure.objects.none(), required=False, empty_label="Toutes"
+    )
+    year = forms.TypedChoiceField(label="Année", coerce=int, required=False, empty_value=None)
+    status = forms.ChoiceField(
+        label="État", required=False, choices=[("", "Tous"), *RefundRequest.Status.choices]
+    )
+    number = forms.CharField(
+        label="Numéro de la demande", required=False, max_length=20, help_text="Ex. : TIC-2023-000042"
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["structure"].queryset = Structure.objects.for_user(user).distinct().order_by("name")
+        years = Campaign.objects.order_by("-year").values_list("year", flat=True)
+        self.fields["year"].choices = [("", "Toutes"), *((year, str(year)) for year in years)]
+
+    def filters(self) -> dict:
+        if not self.is_valid():
+            return {}
+        data = self.cleaned_data
+        return {
+            "structure_id": data["structure"].pk if data["structure"] else None,
+            "year": data["year"],
+            "status": data["status"],
+            "number": data["number"],
+        }
+
+
+class TransitionForm(forms.Form):
+    """Instruction in the admin: the next status among the allowed ones, with its message or amount."""
+
+    to_status = forms.ChoiceField(label="Nouvel état")
+    comment = forms.CharField(
+        label="Message au déposant",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Obligatoire pour « À compléter » (ce qu'il faut compléter) et « Rejetée » (motif du rejet).",
+    )
+    paid_amount = FrenchDecimalField(
+        label="Montant mis en paiement (€)",
+        required=False,
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        help_text="Obligatoire pour « Mise en paiement ».",
+    )
+
+    def __init__(self, *args, choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_status"].choices = choices

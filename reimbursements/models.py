@@ -1,0 +1,335 @@
+"""Energy-product refund requests and their reference data (products, campaigns, rates).
+
+Products, campaigns and rates are data, seeded by a migration and edited in the admin: nothing about a
+year or a rate is a constant in the code.
+"""
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from structures.models import BankAccount, BeneficiaryCategory, Structure
+
+CENT = Decimal("0.01")
+
+
+def line_amount(quantity: Decimal, rate: Decimal) -> Decimal:
+    """Refund of one invoice line: quantity × rate, rounded half-up to the cent (never float)."""
+    return (Decimal(quantity) * Decimal(rate)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+class EnergyProduct(models.Model):
+    """« Produit énergétique »: which products exist in a given year is decided by the rates."""
+
+    class Unit(models.TextChoices):
+        HECTOLITRE = "hl", "hectolitre"
+        HUNDRED_KG = "100kg", "100 kg net"
+        MWH = "MWh", "MWh"
+
+    code = models.SlugField("code", max_length=40, unique=True)
+    label = models.CharField("libellé", max_length=120)
+    unit = models.CharField("unité", max_length=10, choices=Unit.choices)
+    max_quantity = models.DecimalField(
+        "quantité maximale par ligne",
+        max_digits=12,
+        decimal_places=3,
+        help_text="Borne de saisie qui écarte les fautes de frappe (par exemple 100 000 hl).",
+    )
+    position = models.PositiveSmallIntegerField("ordre", default=0)
+
+    class Meta:
+        verbose_name = "produit énergétique"
+        verbose_name_plural = "produits énergétiques"
+        ordering = ["position", "label"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_quantity__gt=0),
+                name="energy_product_max_quantity_positive",
+                violation_error_message="La quantité maximale doit être positive.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def unit_symbol(self) -> str:
+        return {"hl": "hl", "100kg": "100 kg", "MWh": "MWh"}[self.unit]
+
+
+class CampaignQuerySet(models.QuerySet):
+    def open_on(self, day: date):
+        """Campaigns accepting requests on `day`: between their dates and with at least one rate."""
+        return self.filter(opens_on__lte=day, closes_on__gte=day, rates__isnull=False).distinct()
+
+
+class Campaign(models.Model):
+    """The filing campaign of one consumption year."""
+
+    year = models.PositiveSmallIntegerField("année de consommation", unique=True)
+    opens_on = models.DateField("ouverture du dépôt")
+    closes_on = models.DateField(
+        "clôture du dépôt",
+        blank=True,
+        help_text="Vide : le 31 décembre de la troisième année suivante, la règle générale.",
+    )
+
+    objects = CampaignQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "campagne"
+        verbose_name_plural = "campagnes"
+        ordering = ["-year"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes_on__gte=models.F("opens_on")),
+                name="campaign_closes_after_opening",
+                violation_error_message="La clôture doit suivre l'ouverture.",
+            ),
+            models.CheckConstraint(
+                condition=Q(year__gte=2000, year__lte=2100),
+                name="campaign_year_sane",
+                violation_error_message="L'année doit être comprise entre 2000 et 2100.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Campagne {self.year}"
+
+    @staticmethod
+    def default_closing(year: int) -> date:
+        return date(year + 3, 12, 31)
+
+    def clean(self):
+        if self.closes_on is None and self.year:
+            self.closes_on = self.default_closing(self.year)
+
+    def is_open_on(self, day: date) -> bool:
+        return self.opens_on <= day <= self.closes_on
+
+
+class RefundRate(models.Model):
+    """« Taux de remboursement » of one product for one campaign, in euros per unit."""
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name="campagne", on_delete=models.CASCADE, related_name="rates"
+    )
+    product = models.ForeignKey(
+        EnergyProduct, verbose_name="produit", on_delete=models.PROTECT, related_name="rates"
+    )
+    amount = models.DecimalField("taux (€ par unité)", max_digits=9, decimal_places=4)
+    legal_reference = models.CharField("référence légale", max_length=250)
+    deliveries_from = models.DateField(
+        "livraisons à partir du", null=True, blank=True, help_text="Vide : depuis le 1er janvier."
+    )
+    deliveries_until = models.DateField(
+        "livraisons jusqu'au", null=True, blank=True, help_text="Vide : jusqu'au 31 décembre."
+    )
+    closes_on = models.DateField(
+        "clôture propre à ce produit",
+        null=True,
+        blank=True,
+        help_text="Exception à la clôture de la campagne (par exemple le GNR 2022, clos le 31 décembre 2024).",
+    )
+
+    class Meta:
+        verbose_name = "taux de remboursement"
+        verbose_name_plural = "taux de remboursement"
+        ordering = ["-campaign__year", "product__position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "product"],
+                name="refund_rate_one_per_campaign_product",
+                violation_error_message="Ce produit a déjà un taux pour cette campagne.",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="refund_rate_positive",
+                violation_error_message="Le taux doit être positif.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.product} {self.campaign.year} : {self.amount} €/{self.product.unit_symbol}"
+
+    def last_filing_day(self) -> date:
+        return self.closes_on or self.campaign.closes_on
+
+    def covers_delivery(self, day: date) -> bool:
+        return (self.deliveries_from is None or day >= self.deliveries_from) and (
+            self.deliveries_until is None or day <= self.deliveries_until
+        )
+
+
+class RefundRequest(models.Model):
+    """« Demande de remboursement » of one structure for one consumption year."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Brouillon"
+        FILED = "filed", "Déposée"
+        IN_REVIEW = "in_review", "En cours d'instruction"
+        TO_COMPLETE = "to_complete", "À compléter"
+        PAID = "paid", "Mise en paiement"
+        REJECTED = "rejected", "Rejetée"
+
+    EDITABLE = frozenset({Status.DRAFT, Status.TO_COMPLETE})
+
+    structure = models.ForeignKey(
+        Structure, verbose_name="structure", on_delete=models.PROTECT, related_name="refund_requests"
+    )
+    campaign = models.ForeignKey(
+        Campaign, verbose_name="année de la demande", on_delete=models.PROTECT, related_name="requests"
+    )
+    bank_account = models.ForeignKey(
+        BankAccount,
+        verbose_name="références bancaires",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="refund_requests",
+    )
+    beneficiary_category = models.ForeignKey(
+        BeneficiaryCategory,
+        verbose_name="catégorie de bénéficiaire",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    pacage = models.CharField("numéro PACAGE", max_length=9, blank=True)
+    not_in_difficulty = models.BooleanField(
+        "déclaration sur l'honneur (entreprise non en difficulté)", default=False
+    )
+    status = models.CharField("état", max_length=12, choices=Status.choices, default=Status.DRAFT)
+    number = models.CharField("numéro", max_length=20, null=True, blank=True, unique=True)
+    total_amount = models.DecimalField(
+        "montant demandé", max_digits=14, decimal_places=2, default=Decimal("0")
+    )
+    paid_amount = models.DecimalField("montant payé", max_digits=14, decimal_places=2, null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="saisie par", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("créée le", auto_now_add=True)
+    updated_at = models.DateTimeField("modifiée le", auto_now=True)
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="déposée par",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    filed_at = models.DateTimeField("déposée le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "demande de remboursement"
+        verbose_name_plural = "demandes de remboursement"
+        ordering = ["-campaign__year", "-created_at", "-pk"]
+        permissions = [("instruct_refundrequest", "Peut instruire les demandes de remboursement")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["structure", "campaign"],
+                name="refund_request_one_per_structure_year",
+                violation_error_message="Une demande existe déjà pour cette structure et cette année.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft")
+                | Q(number__isnull=False, filed_at__isnull=False, filed_by__isnull=False),
+                name="refund_request_filed_has_number",
+                violation_error_message="Une demande déposée a un numéro, une date de dépôt et un déposant.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="paid") | Q(paid_amount__isnull=False),
+                name="refund_request_paid_has_amount",
+                violation_error_message="Une demande mise en paiement indique le montant payé.",
+            ),
+            models.CheckConstraint(
+                condition=Q(total_amount__gte=0) & (Q(paid_amount__isnull=True) | Q(paid_amount__gte=0)),
+                name="refund_request_amounts_not_negative",
+            ),
+        ]
+        indexes = [models.Index(fields=["structure", "status"], name="refund_request_struct_status")]
+
+    def __str__(self):
+        return self.number or f"Brouillon {self.campaign.year} · {self.structure.name}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in self.EDITABLE
+
+    @property
+    def year(self) -> int:
+        return self.campaign.year
+
+
+class RefundLine(models.Model):
+    """« Ligne de demande »: one invoice for one product."""
+
+    request = models.ForeignKey(RefundRequest, on_delete=models.CASCADE, related_name="lines")
+    invoice_number = models.CharField("numéro de facture", max_length=50)
+    delivery_date = models.DateField("date de livraison")
+    product = models.ForeignKey(
+        EnergyProduct, verbose_name="produit", on_delete=models.PROTECT, related_name="lines"
+    )
+    quantity = models.DecimalField("quantité", max_digits=12, decimal_places=3)
+    rate = models.DecimalField("taux (€ par unité)", max_digits=9, decimal_places=4)
+    amount = models.DecimalField("montant", max_digits=14, decimal_places=2)
+    invoice_copy = models.FileField("copie de la facture", upload_to="invoices/", max_length=200, blank=True)
+    invoice_original_name = models.CharField("nom du fichier déposé", max_length=255, blank=True)
+    created_at = models.DateTimeField("ajoutée le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "ligne de demande"
+        verbose_name_plural = "lignes de demande"
+        ordering = ["delivery_date", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0),
+                name="refund_line_quantity_positive",
+                violation_error_message="La quantité doit être positive.",
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="refund_line_amount_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.invoice_number} · {self.product}"
+
+
+class RefundEvent(models.Model):
+    """An entry of the « fil d'évènements »: a status change, with who, when and why."""
+
+    request = models.ForeignKey(RefundRequest, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField("état précédent", max_length=12, choices=RefundRequest.Status.choices)
+    to_status = models.CharField("nouvel état", max_length=12, choices=RefundRequest.Status.choices)
+    label = models.CharField("évènement", max_length=120)
+    comment = models.TextField("commentaire", blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="par", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("date", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "évènement"
+        verbose_name_plural = "fil d'évènements"
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.label} ({self.created_at:%d/%m/%Y})"
+
+
+class FilingCounter(models.Model):
+    """Last number given to a filed request of one year. Its row is locked while a request is filed, so
+    numbers are gapless (a rolled-back filing gives its number back) and distinct under concurrency."""
+
+    year = models.PositiveSmallIntegerField(unique=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "compteur de numéros"
+        verbose_name_plural = "compteurs de numéros"
+
+    def __str__(self):
+        return f"{self.year} : {self.last_number}"

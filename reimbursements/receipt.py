@@ -1,0 +1,115 @@
+"""The « accusé de dépôt »: a PDF with the number, the structure, the lines and the total."""
+
+import io
+from xml.sax.saxutils import escape
+
+from django.utils import timezone
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+
+def _euros(value) -> str:
+    whole, cents = f"{value:.2f}".split(".")
+    return f"{int(whole):,}".replace(",", "\u00a0") + f",{cents} €"
+
+
+def _quantity(value) -> str:
+    return f"{value.normalize():f}".replace(".", ",")
+
+
+def _rate(value) -> str:
+    """At least two decimals, more when the rate has them (13,765)."""
+    whole, _, decimals = f"{value.normalize():f}".partition(".")
+    return f"{whole},{decimals.ljust(2, '0')}"
+
+
+def receipt_pdf(refund_request, lines) -> bytes:
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=18 * mm,
+        bottomMargin=18 * mm,
+        title=f"Accusé de dépôt {refund_request.number}",
+        author="Chorus Agri",
+        lang="fr-FR",
+    )
+    styles = getSampleStyleSheet()
+    structure = refund_request.structure
+    filed_at = timezone.localtime(refund_request.filed_at)
+    story = [
+        Paragraph("Chorus Agri — Accusé de dépôt", styles["Title"]),
+        Paragraph(
+            "Demande de remboursement partiel de l'accise sur les produits énergétiques utilisés pour les "
+            "travaux agricoles et forestiers.",
+            styles["Normal"],
+        ),
+        Spacer(1, 6 * mm),
+    ]
+    summary = [
+        ["Numéro de la demande", refund_request.number],
+        ["Déposée le", f"{filed_at:%d/%m/%Y à %H:%M}"],
+        ["Déposée par", refund_request.filed_by.get_full_name() or refund_request.filed_by.email],
+        ["Structure", f"{structure.name}"],
+        ["SIRET", structure.siret],
+        ["Adresse", f"{structure.street}, {structure.postcode} {structure.city}"],
+        ["Année de la demande", str(refund_request.year)],
+        ["Catégorie de bénéficiaire", str(refund_request.beneficiary_category or "")],
+        ["Numéro PACAGE", refund_request.pacage or "—"],
+        ["Références bancaires", str(refund_request.bank_account or "")],
+    ]
+    story.append(_table(summary, col_widths=[55 * mm, 119 * mm], header=False))
+    story += [Spacer(1, 6 * mm), Paragraph("Lignes de demande", styles["Heading2"])]
+    rows = [["Facture", "Livraison", "Produit", "Quantité", "Unité", "Taux (€)", "Montant"]]
+    for line in lines:
+        rows.append(
+            [
+                Paragraph(escape(line.invoice_number), styles["Normal"]),
+                f"{line.delivery_date:%d/%m/%Y}",
+                Paragraph(escape(line.product.label), styles["Normal"]),
+                _quantity(line.quantity),
+                line.product.unit_symbol,
+                _rate(line.rate),
+                _euros(line.amount),
+            ]
+        )
+    rows.append(["", "", "", "", "", "Total", _euros(refund_request.total_amount)])
+    story.append(
+        _table(rows, col_widths=[28 * mm, 20 * mm, 44 * mm, 20 * mm, 16 * mm, 18 * mm, 28 * mm], header=True)
+    )
+    story += [
+        Spacer(1, 6 * mm),
+        Paragraph(
+            "Le bénéficiaire a déclaré sur l'honneur ne pas être une entreprise en difficulté au sens du "
+            "règlement (UE) n° 651/2014. Conservez cet accusé : son numéro est à rappeler dans tout échange "
+            "avec le service instructeur.",
+            styles["Normal"],
+        ),
+    ]
+    doc.build(story)
+    return buffer.getvalue()
+
+
+def _table(rows, *, col_widths, header: bool) -> Table:
+    table = Table(rows, colWidths=col_widths, repeatRows=1 if header else 0)
+    style = [
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#929292")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("FONTSIZE", (0, 0), (-1, -1), 9),
+    ]
+    if header:
+        style += [
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e3e3fd")),
+            ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+            ("FONTNAME", (0, -1), (-1, -1), "Helvetica-Bold"),
+            ("ALIGN", (3, 1), (-1, -1), "RIGHT"),
+        ]
+    else:
+        style.append(("FONTNAME", (0, 0), (0, -1), "Helvetica-Bold"))
+    table.setStyle(TableStyle(style))
+    return table

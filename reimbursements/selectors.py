@@ -1,0 +1,58 @@
+"""Reads across relations. Access is always decided by queryset: a user sees the requests of the
+structures they are attached to, and nothing else."""
+
+from datetime import date
+
+from django.db.models import Q, QuerySet
+
+from reimbursements.models import Campaign, EnergyProduct, RefundRate, RefundRequest
+from structures.models import BankAccount, Structure
+
+
+def filing_structures(user) -> QuerySet[Structure]:
+    """Structures the user may file for: attached to, and not a management centre (a firm files for its
+    clients, never for itself)."""
+    return Structure.objects.for_user(user).filter(is_management_centre=False).distinct().order_by("name")
+
+
+def refund_requests_for_user(user) -> QuerySet[RefundRequest]:
+    structure_ids = Structure.objects.for_user(user).values("pk")
+    return RefundRequest.objects.filter(structure_id__in=structure_ids).select_related(
+        "structure", "campaign"
+    )
+
+
+def refund_request_list(
+    *, user, structure_id: int | None = None, year: int | None = None, status: str = "", number: str = ""
+) -> QuerySet[RefundRequest]:
+    requests = refund_requests_for_user(user)
+    if structure_id:
+        requests = requests.filter(structure_id=structure_id)
+    if year:
+        requests = requests.filter(campaign__year=year)
+    if status:
+        requests = requests.filter(status=status)
+    if number:
+        requests = requests.filter(number__icontains=number.strip())
+    return requests.order_by("-campaign__year", "structure__name", "-pk")
+
+
+def open_campaigns(today: date) -> QuerySet[Campaign]:
+    return Campaign.objects.open_on(today).order_by("-year")
+
+
+def active_bank_accounts(structure_ids) -> QuerySet[BankAccount]:
+    return BankAccount.objects.filter(structure_id__in=structure_ids, is_active=True).select_related(
+        "structure"
+    )
+
+
+def campaign_rates(campaign: Campaign) -> list[RefundRate]:
+    return list(campaign.rates.select_related("product").order_by("product__position"))
+
+
+def campaign_products(campaign: Campaign, today: date) -> QuerySet[EnergyProduct]:
+    """Products with a rate for the campaign whose own filing deadline, if any, has not passed."""
+    return EnergyProduct.objects.filter(
+        Q(rates__closes_on__isnull=True) | Q(rates__closes_on__gte=today), rates__campaign=campaign
+    ).order_by("position")

@@ -1,0 +1,23 @@
+from decimal import Decimal
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def euros(value) -> str:
+    """1 234,56 € (non-breaking spaces), the French way."""
+    if value is None or value == "":
+        return "—"
+    whole, cents = f"{Decimal(value):.2f}".split(".")
+    sign = "-" if whole.startswith("-") else ""
+    return f"{sign}{int(whole.lstrip('-')):,}".replace(",", "\u00a0") + f",{cents}\u00a0€"
+
+
+@register.filter
+def decimal_fr(value) -> str:
+    """A quantity or a rate as typed in France: 12,5 or 13,765."""
+    if value is None or value == "":
+        return ""
+    return f"{Decimal(value).normalize():f}".replace(".", ",")
