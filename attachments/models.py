@@ -73,3 +73,17 @@ class AttachmentRequest(models.Model):
 
     def __str__(self):
         return f"{self.requester} → {self.structure} ({self.get_status_display()})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+    @property
+    def requester_status_display(self) -> str:
+        """The requester waits (« En attente ») where the manager has a request « À traiter »."""
+        return "En attente" if self.is_pending else self.get_status_display()
+
+    @property
+    def description(self) -> str:
+        """The « description » column of « Approbations » and « Historique de mes demandes »."""
+        return f"Demande de rattachement de {self.requester.get_full_name()} à {self.structure.name}"

@@ -92,6 +92,7 @@ TEMPLATES = [
                 "csp.context_processors.nonce",
                 "chorus.context_processors.portal",
                 "structures.context_processors.first_login_choice",
+                "attachments.context_processors.approvals",
             ],
             # Tests set this to a failing sentinel (see tests/conftest.py) so unknown variables fail.
             "string_if_invalid": "",

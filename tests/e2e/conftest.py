@@ -37,6 +37,21 @@ def pytest_collection_modifyitems(config, items):
         item.add_marker(pytest.mark.skip(reason=reason))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _serialized_rows_for_every_connection(django_db_setup):
+    """Playwright's sync API marks an event loop as running in the test thread; Django then keeps database
+    connections per async context, so a journey's connection is a new object, without the rows serialized
+    when the test database was created, and serialized rollback silently restores nothing (a journey that
+    runs after a transactional test found no beneficiary categories). Share those rows with every
+    connection of the same class."""
+    from django.db import connections
+
+    for alias in connections:
+        connection = connections[alias]
+        if hasattr(connection, "_test_serialized_contents"):
+            type(connection)._test_serialized_contents = connection._test_serialized_contents
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "headless": True, "args": CHROMIUM_ARGS}

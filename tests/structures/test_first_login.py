@@ -50,7 +50,7 @@ def test_visitor_sees_no_window(client):
 
 def test_other_pages_do_not_query_for_the_window(client, django_assert_num_queries):
     client.force_login(MembershipFactory().user)
-    with django_assert_num_queries(2):  # session and user only
+    with django_assert_num_queries(3):  # session, user and the « Approbations » badge (attachments)
         client.get(reverse("accessibility"))
 
 

@@ -1,0 +1,149 @@
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+
+from attachments.models import AttachmentRequest
+from attachments.services import BULK_APPROVAL_MAX, REFUSAL_REASON_MAX_LENGTH
+from structures.models import Structure
+from structures.validators import normalize_siret, validate_siret
+
+COMMENT_MAX_LENGTH = AttachmentRequest._meta.get_field("comment").max_length
+NO_SERVICE = [("", "Aucun service en particulier")]
+
+
+class AttachmentRequestForm(forms.Form):
+    """« Demande de rattachement à une structure »: the SIRET is looked up as the user types it; the services
+    offered are those of the structure found (« Afficher les services de la structure »)."""
+
+    siret = forms.CharField(
+        label="Libellé de la structure",
+        max_length=30,
+        help_text="Le numéro SIRET de la structure (14 chiffres), par exemple 732 829 320 00074.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+    service = forms.TypedChoiceField(
+        label="Service",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=NO_SERVICE,
+        help_text="Facultatif. Indiquez le SIRET puis « Afficher les services de la structure » pour les voir.",
+        error_messages={"invalid_choice": "Ce service n'appartient pas à la structure indiquée."},
+    )
+    comment = forms.CharField(
+        label="Commentaire",
+        required=False,
+        max_length=COMMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="Transmis au gestionnaire de la structure : présentez-vous (par exemple, le cabinet "
+        f"comptable qui dépose les demandes de remboursement). {COMMENT_MAX_LENGTH} caractères au plus.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.structure = self._structure_typed()
+        self.services = []
+        if self.structure is not None:
+            self.services = list(self.structure.services.filter(is_active=True).order_by("name"))
+            self.fields["service"].choices = NO_SERVICE + [(s.pk, str(s)) for s in self.services]
+
+    def _structure_typed(self) -> Structure | None:
+        if not self.is_bound:
+            return None
+        siret = normalize_siret(self.data.get(self.add_prefix("siret"), ""))
+        if len(siret) != 14 or not siret.isdigit():
+            return None
+        return Structure.objects.filter(siret=siret).first()
+
+    def clean_siret(self):
+        siret = normalize_siret(self.cleaned_data["siret"])
+        validate_siret(siret)
+        if self.structure is None:
+            raise ValidationError(
+                "Aucune structure n'est enregistrée avec ce numéro SIRET. Vérifiez-le, ou créez la structure "
+                "si vous en êtes le représentant.",
+                code="unknown_siret",
+            )
+        return siret
+
+    def clean_service(self):
+        service_id = self.cleaned_data["service"]
+        if service_id is None:
+            return None
+        return next((s for s in self.services if s.pk == service_id), None)
+
+    @property
+    def unknown_siret(self) -> bool:
+        return self.is_bound and self.has_error("siret", code="unknown_siret")
+
+
+class DecisionForm(forms.Form):
+    """The buttons « Approuver » and « Refuser » at the bottom of an approval; a refusal needs a reason."""
+
+    APPROVE = "approve"
+    REFUSE = "refuse"
+
+    decision = forms.ChoiceField(choices=[(APPROVE, "Approuver"), (REFUSE, "Refuser")])
+    refusal_reason = forms.CharField(
+        label="Motif du refus",
+        required=False,
+        max_length=REFUSAL_REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Obligatoire pour refuser la demande : il est transmis au demandeur par courriel.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("decision") == self.REFUSE and not cleaned.get("refusal_reason", "").strip():
+            self.add_error("refusal_reason", "Indiquez le motif du refus : il est transmis au demandeur.")
+        return cleaned
+
+
+class BulkApprovalForm(forms.Form):
+    """Several requests approved at once from the « Approbations » list: only ids among the user's own
+    approvals are accepted (one query), so nothing is said about anybody else's requests."""
+
+    requests = forms.ModelMultipleChoiceField(
+        queryset=AttachmentRequest.objects.none(),
+        error_messages={
+            "required": "Sélectionnez au moins une demande à approuver.",
+            "list": "Sélectionnez au moins une demande à approuver.",
+            "invalid_choice": "Une des demandes sélectionnées n'existe pas : rechargez la liste.",
+            "invalid_pk_value": "Une des demandes sélectionnées n'existe pas : rechargez la liste.",
+        },
+    )
+
+    def __init__(self, *args, approvals: QuerySet[AttachmentRequest], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["requests"].queryset = approvals
+
+    def clean_requests(self):
+        selected = self.cleaned_data["requests"]
+        if len(self.data.getlist(self.add_prefix("requests"))) > BULK_APPROVAL_MAX:
+            raise ValidationError(f"Approuvez au plus {BULK_APPROVAL_MAX} demandes à la fois.")
+        return [attachment_request.pk for attachment_request in selected]
+
+
+class ApprovalFilterForm(forms.Form):
+    """Filters of the « Approbations » list (a GET form: the URL keeps them)."""
+
+    TO_DO = "a-traiter"
+    DONE = "traitees"
+    NEWEST = "recentes"
+    OLDEST = "anciennes"
+
+    etat = forms.ChoiceField(
+        label="État",
+        required=False,
+        choices=[(TO_DO, "À traiter"), (DONE, "Traitées")],
+    )
+    tri = forms.ChoiceField(
+        label="Trier par date de demande",
+        required=False,
+        choices=[(NEWEST, "Les plus récentes d'abord"), (OLDEST, "Les plus anciennes d'abord")],
+    )
+
+    def values(self) -> tuple[bool, bool]:
+        """(decided, newest_first); unknown values fall back to the defaults rather than failing."""
+        data = self.cleaned_data if self.is_valid() else {}
+        return data.get("etat") == self.DONE, data.get("tri") != self.OLDEST
