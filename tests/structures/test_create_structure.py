@@ -65,7 +65,9 @@ def test_known_siret_says_so_and_offers_an_attachment_request(client, user):
     structure = StructureFactory()
     response = client.post(URL, {"step": "siret", "siret": structure.siret})
     assert "Une structure existe déjà avec ce numéro SIRET" in response.text
-    assert reverse("attachments:request_create") in response.text
+    request_url = f"{reverse('attachments:request_create')}?siret={structure.siret}"
+    assert request_url in response.text
+    assert f'value="{structure.siret}"' in client.get(request_url).text  # the request form is pre-filled
     assert Structure.objects.count() == 1
 
 
