@@ -1,11 +1,12 @@
 import html
-import re
 
 import pytest
-from django.core import mail
 from django.utils import timezone
 
 from tests.factories import TEST_PASSWORD, UserFactory
+from tests.mails import mailed_code, mailed_path
+
+__all__ = ["SIGNUP", "flat", "mailed_code", "mailed_path", "page"]
 
 SIGNUP = {
     "action": "create",
@@ -19,22 +20,6 @@ SIGNUP = {
     "captcha_0": "key",
     "captcha_1": "passed",
 }
-
-
-def mailed_path(pattern: str) -> str:
-    for message in reversed(mail.outbox):
-        found = re.search(r"https?://[^/\s]+(" + pattern + r"[^\s]*)", message.body)
-        if found:
-            return found.group(1)
-    raise AssertionError(f"no mail links to {pattern}")
-
-
-def mailed_code() -> str:
-    for message in reversed(mail.outbox):
-        found = re.search(r"Votre code de connexion est : (\d{6})", message.body)
-        if found:
-            return found.group(1)
-    raise AssertionError("no code mailed")
 
 
 @pytest.fixture

@@ -2,33 +2,16 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.core import mail
 from playwright.sync_api import expect
 
 from accounts.models import AccountLink, User
 from tests.e2e.a11y import assert_accessible
+from tests.mails import mailed_code, mailed_path
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 GOOD_PASSWORD = "Moisson-Colza-2024!"
 NEW_PASSWORD = "Semis-Printemps-77?"
-
-
-def last_mail_path(pattern: str) -> str:
-    """The path of the last link matching `pattern` in the mails sent so far."""
-    for message in reversed(mail.outbox):
-        found = re.search(r"https?://[^/\s]+(" + pattern + r"[^\s]*)", message.body)
-        if found:
-            return found.group(1)
-    raise AssertionError(f"no mail with a link to {pattern}: {[m.subject for m in mail.outbox]}")
-
-
-def last_code() -> str:
-    for message in reversed(mail.outbox):
-        found = re.search(r"Votre code de connexion est : (\d{6})", message.body)
-        if found:
-            return found.group(1)
-    raise AssertionError("no sign-in code mailed")
 
 
 def sign_in(page, base, email, password):
@@ -40,7 +23,7 @@ def sign_in(page, base, email, password):
     expect(page.get_by_role("heading", level=1)).to_have_text("Saisissez le code reçu par courriel")
     expect(page.get_by_text(email)).to_be_visible()
     assert_accessible(page)
-    page.get_by_label("Code reçu par courriel").fill(last_code())
+    page.get_by_label("Code reçu par courriel").fill(mailed_code())
     page.get_by_role("button", name="Valider").click()
 
 
@@ -74,7 +57,7 @@ def test_create_account_activate_sign_in_sign_out_and_reset_password(live_server
     expect(page.get_by_text("valable 60 minutes")).to_be_visible()
     assert_accessible(page)
 
-    page.goto(base + last_mail_path("/compte/activer/"))
+    page.goto(base + mailed_path("/compte/activer/"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Choisissez votre mot de passe")
     rules = page.locator("#password-rules")
     expect(rules).to_contain_text("12 caractères au minimum")
@@ -116,7 +99,7 @@ def test_create_account_activate_sign_in_sign_out_and_reset_password(live_server
     expect(page.get_by_text("Si un compte existe avec cette adresse")).to_be_visible()
     assert_accessible(page)
 
-    page.goto(base + last_mail_path("/compte/reinitialiser/"))
+    page.goto(base + mailed_path("/compte/reinitialiser/"))
     page.get_by_role("textbox", name=re.compile(r"^Mot de passe\b")).fill(NEW_PASSWORD)
     page.get_by_label("Confirmation du mot de passe").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Soumettre").click()
@@ -141,7 +124,7 @@ def test_expired_activation_link_shows_the_reset_path(live_server, page, client)
             "captcha_1": "passed",
         },
     )
-    path = last_mail_path("/compte/activer/")
+    path = mailed_path("/compte/activer/")
     link = AccountLink.objects.get(user__email="paul@example.fr")
     link.created_at -= timedelta(minutes=61)
     link.save()
@@ -153,7 +136,7 @@ def test_expired_activation_link_shows_the_reset_path(live_server, page, client)
     page.get_by_role("main").get_by_role("link", name="Mot de passe oublié ?").click()
     page.get_by_label("Adresse électronique de connexion").fill("paul@example.fr")
     page.get_by_role("button", name="Soumettre").click()
-    page.goto(live_server.url + last_mail_path("/compte/activer/"))
+    page.goto(live_server.url + mailed_path("/compte/activer/"))
     page.get_by_role("textbox", name=re.compile(r"^Mot de passe\b")).fill(GOOD_PASSWORD)
     page.get_by_label("Confirmation du mot de passe").fill(GOOD_PASSWORD)
     page.get_by_role("button", name="Soumettre").click()
