@@ -26,8 +26,9 @@ def invoice(name):
 
 def open_requests_from_menu(page, live_server, user):
     page.goto(live_server.url)
-    page.get_by_text(user.get_full_name()).click()
-    page.get_by_role("link", name="Demandes de remboursement").click()
+    page.get_by_role("navigation", name="Accès au compte").get_by_role(
+        "link", name="Demandes de remboursement"
+    ).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Demandes de remboursement")
     assert_accessible(page)
 
