@@ -1,6 +1,8 @@
 """Refund requests in a browser: the farmer files, an instructor pays, the accountant files for the farm.
 
-The journey uses the seeded 2023 campaign, open until 31 December 2026 (its real closing date)."""
+The journeys use the seeded 2023 and 2024 campaigns. They run on the real date (Chromium drops cookies
+computed from a travelled clock), so an autouse fixture keeps those campaigns open as an administrator
+would extend them; deadlines themselves are tested with time travel in tests/reimbursements/."""
 
 import re
 from decimal import Decimal
@@ -18,6 +20,16 @@ from tests.e2e.a11y import assert_accessible
 from tests.factories import StructureFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _campaigns_open_today():
+    from datetime import date, timedelta
+
+    Campaign.objects.filter(year__in=[2023, 2024]).update(closes_on=date.today() + timedelta(days=365))
+    RefundRate.objects.filter(campaign__year__in=[2023, 2024], closes_on__isnull=False).update(
+        closes_on=date.today() + timedelta(days=365)
+    )
 
 
 def invoice(name):
