@@ -39,5 +39,9 @@ def seed() -> list[str]:
     ]:
         user = demo_user(key)
         lines.append(f"{label} : {user.email} / {DEMO_PASSWORD}")
-    lines.append("Administration : http://127.0.0.1:8000/admin/")
+    lines.append(
+        "Connexion : http://127.0.0.1:8000/compte/connexion/ — le code de connexion est envoyé par courriel ; "
+        "en mode embarqué, ce courriel s'affiche dans ce terminal (« Votre code de connexion est : … »)."
+    )
+    lines.append("Administration : http://127.0.0.1:8000/admin/ (même connexion)")
     return lines
