@@ -27,19 +27,13 @@ from django.test.utils import CaptureQueriesContext, setup_test_environment  # n
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from tests.factories import valid_siret  # noqa: E402
+
 PENDING = 50_000
 DECIDED = 50_000
 STRUCTURES = 10
 RUNS = 30
 BATCH = 5_000
-
-
-def siret(seed: int) -> str:
-    from stdnum import luhn
-
-    siren_body = f"{seed:08d}"[-8:]
-    siren = siren_body + luhn.calc_check_digit(siren_body)
-    return siren + "0001" + luhn.calc_check_digit(siren + "0001")
 
 
 def load():
@@ -52,7 +46,7 @@ def load():
     manager = User.objects.create(email="gestionnaire@example.fr", first_name="Jeanne", last_name="Lebreton")
     structures = Structure.objects.bulk_create(
         Structure(
-            siret=siret(500_000 + n),
+            siret=valid_siret(500_000 + n),
             name=f"EARL {n}",
             street="1 rue",
             postcode="35000",
@@ -87,7 +81,12 @@ def load():
     # A typical farm manager: one structure with a handful of pending requests among the 50,000.
     farmer = User.objects.create(email="exploitant@example.fr", first_name="Paul", last_name="Exploitant")
     farm = Structure.objects.create(
-        siret=siret(600_000), name="GAEC", street="1 rue", postcode="35000", city="Rennes", created_by=farmer
+        siret=valid_siret(600_000),
+        name="GAEC",
+        street="1 rue",
+        postcode="35000",
+        city="Rennes",
+        created_by=farmer,
     )
     Membership.objects.create(user=farmer, structure=farm, role=Membership.Role.MAIN_MANAGER)
     AttachmentRequest.objects.bulk_create(
