@@ -34,25 +34,37 @@ def _minutes(delta) -> int:
     return int(delta.total_seconds() // 60)
 
 
-def _link_create(*, user: User, purpose: str, new_email: str = "") -> str:
+# Each purpose's page and mail: the mail carries the path of the page that takes the link.
+LINK_PAGES = {
+    AccountLink.Purpose.ACTIVATION: ("accounts:activate", "accounts/emails/activation"),
+    AccountLink.Purpose.PASSWORD_RESET: ("accounts:reset_confirm", "accounts/emails/password_reset"),
+    AccountLink.Purpose.EMAIL_CHANGE: (
+        "accounts:email_change_confirm",
+        "accounts/emails/email_change_confirm",
+    ),
+}
+
+
+def _mail_link(*, user: User, purpose: str, to: str, new_email: str = "") -> None:
+    """Store a new single-use link (only its key's hash) and mail it to `to`."""
     key = secrets.token_urlsafe(32)
     AccountLink.objects.create(
         user=user, purpose=purpose, key_hash=AccountLink.hash_key(key), new_email=new_email
     )
-    return key
-
-
-def _send_activation(*, user: User) -> None:
-    key = _link_create(user=user, purpose=AccountLink.Purpose.ACTIVATION)
+    url_name, template = LINK_PAGES[purpose]
     mail_queue(
-        to=[user.email],
-        template="accounts/emails/activation",
+        to=[to],
+        template=template,
         context={
             "user": user,
-            "path": reverse("accounts:activate", args=[key]),
+            "path": reverse(url_name, args=[key]),
             "minutes": _minutes(settings.ACCOUNT_LINK_VALIDITY),
         },
     )
+
+
+def _send_activation(*, user: User) -> None:
+    _mail_link(user=user, purpose=AccountLink.Purpose.ACTIVATION, to=user.email)
 
 
 def user_signup(
@@ -139,16 +151,7 @@ def password_reset_request(*, email: str) -> None:
         if user.activated_at is None:
             _send_activation(user=user)
         elif user.is_active:
-            key = _link_create(user=user, purpose=AccountLink.Purpose.PASSWORD_RESET)
-            mail_queue(
-                to=[user.email],
-                template="accounts/emails/password_reset",
-                context={
-                    "user": user,
-                    "path": reverse("accounts:reset_confirm", args=[key]),
-                    "minutes": _minutes(settings.ACCOUNT_LINK_VALIDITY),
-                },
-            )
+            _mail_link(user=user, purpose=AccountLink.Purpose.PASSWORD_RESET, to=user.email)
 
 
 # Sign-in code -----------------------------------------------------------------------------------------------
@@ -246,16 +249,7 @@ def email_change_request(*, user: User, new_email: str) -> None:
         if User.objects.filter(email=new_email).exists():
             mail_queue(to=[new_email], template="accounts/emails/email_change_taken", context={})
             return
-        key = _link_create(user=user, purpose=AccountLink.Purpose.EMAIL_CHANGE, new_email=new_email)
-        mail_queue(
-            to=[new_email],
-            template="accounts/emails/email_change_confirm",
-            context={
-                "user": user,
-                "path": reverse("accounts:email_change_confirm", args=[key]),
-                "minutes": _minutes(settings.ACCOUNT_LINK_VALIDITY),
-            },
-        )
+        _mail_link(user=user, purpose=AccountLink.Purpose.EMAIL_CHANGE, to=new_email, new_email=new_email)
 
 
 def email_change_confirm(*, key: str) -> User:
