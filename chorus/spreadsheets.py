@@ -41,10 +41,13 @@ def csv_lines(header: Sequence[str], rows: Iterable[Sequence]) -> Iterator[str]:
     writer = csv.writer(_Echo(), delimiter=";", lineterminator="\r\n")
     yield BOM + writer.writerow([safe_cell(cell) for cell in header])
     for row in rows:
-        yield writer.writerow([safe_cell(_csv_value(cell)) for cell in row])
+        yield writer.writerow([_csv_value(cell) for cell in row])
 
 
 def _csv_value(value):
+    """Neutralise the text users typed, not the numbers we format: a negative amount stays a number."""
+    if isinstance(value, str):
+        return safe_cell(value)
     if value is None:
         return ""
     if isinstance(value, Decimal):
@@ -72,12 +75,23 @@ def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence], *, title: str = 
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
-    sheet.append([safe_cell(cell) for cell in header])
+    sheet.append([_xlsx_cell(sheet, cell) for cell in header])
     for row in rows:
-        sheet.append([safe_cell(cell) for cell in row])
+        sheet.append([_xlsx_cell(sheet, cell) for cell in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _xlsx_cell(sheet, value):
+    from openpyxl.cell import WriteOnlyCell
+
+    if not isinstance(value, str):
+        return value
+    cell = WriteOnlyCell(sheet, value=safe_cell(value))
+    # openpyxl would store a text such as « #N/A » as an error value; what a user typed stays text.
+    cell.data_type = "s"
+    return cell
 
 
 def xlsx_response(filename: str, header: Sequence[str], rows: Iterable[Sequence], *, title: str = "Export"):

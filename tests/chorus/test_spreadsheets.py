@@ -31,3 +31,15 @@ def test_xlsx_keeps_numbers_typed_and_text_neutralised():
     rows = list(sheet.iter_rows(values_only=True))
     assert rows == [("Nom", "Montant"), ("'@cmd", 12.3), ("EARL", 7)]
     assert sheet.title == "Clients"
+
+
+def test_csv_keeps_negative_amounts_as_numbers():
+    content = "".join(csv_lines(["Solde"], [[Decimal("-12.5")], ["-12,50"]]))
+    assert content == "\ufeffSolde\r\n-12,50\r\n'-12,50\r\n"
+
+
+def test_xlsx_text_that_looks_like_an_error_value_stays_text():
+    data = xlsx_bytes(["Nom"], [["#N/A"], ["=1+1"]])
+    sheet = load_workbook(io.BytesIO(data)).active
+    cells = [row[0] for row in sheet.iter_rows(min_row=2)]
+    assert [(cell.data_type, cell.value) for cell in cells] == [("s", "#N/A"), ("s", "'=1+1")]
