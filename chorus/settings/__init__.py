@@ -137,6 +137,10 @@ OTP_EMAIL_COOLDOWN_DURATION = 60
 # django-otp's growing delays, so a user always knows where they stand.
 OTP_EMAIL_THROTTLE_FACTOR = 0
 LOGIN_CODE_MAX_ATTEMPTS = 5
+# Across codes and factors: at most this many wrong second-factor answers per account in the window, then the
+# account's second factor is paused for the rest of the window and its owner is mailed.
+SECOND_FACTOR_MAX_FAILURES = 10
+SECOND_FACTOR_FAILURE_WINDOW = timedelta(hours=1)
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
