@@ -233,7 +233,9 @@ def test_organisation_pages_fit_a_small_screen(live_server, page, sign_in):
         assert_accessible(page)
 
 
-def test_first_login_window_opens_once_per_sign_in_then_a_notice_offers_the_choices(live_server, page, sign_in):
+def test_first_login_window_opens_once_per_sign_in_then_a_notice_offers_the_choices(
+    live_server, page, sign_in
+):
     user = sign_in(UserFactory())
     page.goto(live_server.url + reverse("home"))
     dialog = page.get_by_role("dialog", name="Rattacher votre compte à une structure")

@@ -68,7 +68,9 @@ def test_user_menu_is_a_disclosure_button_driven_by_the_keyboard(live_server, pa
 
 def test_user_menu_works_without_javascript(live_server, browser, sign_in):
     context = browser.new_context(java_script_enabled=False, locale="fr-FR")
-    sign_in(MembershipFactory(user__first_name="Jeanne", user__last_name="Lebreton").user, browser_context=context)
+    sign_in(
+        MembershipFactory(user__first_name="Jeanne", user__last_name="Lebreton").user, browser_context=context
+    )
     page = context.new_page()
     page.set_default_timeout(10_000)
     page.goto(live_server.url + reverse("home"))
