@@ -1,16 +1,21 @@
+import io
 from datetime import timedelta
 
+from captcha.models import CaptchaStore
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_safe
 from django_otp import login as otp_login
+from ranged_response import RangedFileResponse
 
+from accounts import captcha_audio as audio
 from accounts import services
 from accounts.forms import (
     CaptchaForm,
@@ -34,6 +39,8 @@ PENDING_SESSION_KEY = "login_pending"
 
 SIGNUP_LIMITS = {"ip": ("ip", "10/h")}
 CAPTCHA_LIMITS = {"ip": ("ip", "60/h")}
+# Each listen runs a speech synthesiser: a few per captcha is plenty for a person.
+CAPTCHA_AUDIO_LIMITS = {"ip": ("ip", "30/h")}
 SIGNIN_IP_LIMITS = {"ip": ("ip", "60/h")}
 # OWASP (Authentication and Credential Stuffing cheat sheets): wrong passwords are throttled per (account, IP)
 # and per IP, never per account alone, or anyone could lock a known account. Per account, many failures only
@@ -110,6 +117,28 @@ def signup(request):
         "accounts/signup.html",
         {"form": form, "captcha_form": captcha_form, "captcha_passed": captcha_passed},
     )
+
+
+@login_not_required
+@require_safe
+def captcha_audio(request, key):
+    """The captcha's letters read in French (see accounts/captcha_audio.py), under the URL name
+    django-simple-captcha's widget links to."""
+    if not audio.is_available():
+        raise Http404
+    if exceeded(request, "captcha-audio", CAPTCHA_AUDIO_LIMITS):
+        return too_many_requests(request)
+    store = CaptchaStore.objects.filter(hashkey=key, expiration__gt=timezone.now()).first()
+    if store is None:
+        return HttpResponse(status=410)  # gone, as the library answers: crawlers forget the address
+    try:
+        wav, _engine = audio.challenge_wav(store.challenge)
+    except audio.AudioUnavailable:
+        raise Http404 from None
+    # Ranges let browsers' audio players seek and replay.
+    response = RangedFileResponse(request, io.BytesIO(wav), content_type="audio/wav")
+    response["Content-Disposition"] = 'attachment; filename="captcha.wav"'
+    return response
 
 
 @login_not_required

@@ -244,7 +244,10 @@ CAPTCHA_LENGTH = 6
 CAPTCHA_TIMEOUT = 15  # minutes
 CAPTCHA_IMAGE_SIZE = (180, 60)
 CAPTCHA_FONT_SIZE = 36
-# The audio version for blind users is offered when Debian's flite is installed (sox adds noise).
+# The audio version for blind users is offered when a speech synthesiser is installed: Debian's espeak-ng
+# reads the letters in French (accounts/captcha_audio.py), flite (English letters) is the fallback; sox adds
+# noise.
+CAPTCHA_ESPEAK_PATH = env.str("CAPTCHA_ESPEAK_PATH", default=shutil.which("espeak-ng") or "") or None
 CAPTCHA_FLITE_PATH = env.str("CAPTCHA_FLITE_PATH", default=shutil.which("flite") or "") or None
 CAPTCHA_SOX_PATH = env.str("CAPTCHA_SOX_PATH", default=shutil.which("sox") or "") or None
 if IS_PRODUCTION and CAPTCHA_TEST_MODE:
