@@ -112,11 +112,29 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # A request never waits long on Redis: an unreachable server fails within a second.
+    _redis_options = {"socket_connect_timeout": 1, "socket_timeout": 1}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": _redis_options,
+        },
+        # Rate limits keep counting in each process's memory while Redis is down (see chorus/ratelimit.py).
+        "ratelimit": {
+            "BACKEND": "chorus.ratelimit.FallbackRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": _redis_options,
+        },
+    }
 elif IS_PRODUCTION:
     raise ImproperlyConfigured("REDIS_URL is required in production (rate limits, Celery broker).")
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"},
+    }
+RATELIMIT_USE_CACHE = "ratelimit"
 
 AUTH_USER_MODEL = "accounts.User"
 PASSWORD_HASHERS = [
@@ -226,7 +244,10 @@ CAPTCHA_LENGTH = 6
 CAPTCHA_TIMEOUT = 15  # minutes
 CAPTCHA_IMAGE_SIZE = (180, 60)
 CAPTCHA_FONT_SIZE = 36
-# The audio version for blind users is offered when Debian's flite is installed (sox adds noise).
+# The audio version for blind users is offered when a speech synthesiser is installed: Debian's espeak-ng
+# reads the letters in French (accounts/captcha_audio.py), flite (English letters) is the fallback; sox adds
+# noise.
+CAPTCHA_ESPEAK_PATH = env.str("CAPTCHA_ESPEAK_PATH", default=shutil.which("espeak-ng") or "") or None
 CAPTCHA_FLITE_PATH = env.str("CAPTCHA_FLITE_PATH", default=shutil.which("flite") or "") or None
 CAPTCHA_SOX_PATH = env.str("CAPTCHA_SOX_PATH", default=shutil.which("sox") or "") or None
 if IS_PRODUCTION and CAPTCHA_TEST_MODE:
