@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reimbursements", "0003_instructors_group"),
+        ("reimbursements", "0005_campaign_calendar"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
