@@ -22,6 +22,7 @@ PUBLIC_VIEWS = {
     "support:assistant_node",
     "support:assistant_feedback",
     "support:ticket_create",
+    "support:ticket_claim",
     "captcha-image",
     "captcha-image-2x",
     "captcha-audio",
