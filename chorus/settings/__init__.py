@@ -220,6 +220,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "chorus.outbox.tasks.outbox_sweep", "schedule": 60.0},
+    "password-reset-sweep": {"task": "accounts.tasks.password_reset_sweep", "schedule": 60.0},
 }
 # A queued mail's task has 2 minutes before the sweep hands the mail out again (Redis may have lost it).
 OUTBOX_SWEEP_AFTER_SECONDS = 120
