@@ -20,12 +20,15 @@ from chorus.outbox.models import OutboxMail
 logger = logging.getLogger(__name__)
 
 
-def mail_queue(*, to: list[str], template: str, context: dict | None = None) -> OutboxMail:
+def mail_queue(
+    *, to: list[str], template: str, context: dict | None = None, headers: dict[str, str] | None = None
+) -> OutboxMail:
     """Render `templates/<template>_subject.txt`, `_body.txt` and (optional) `_body.html`, store the mail,
     and send it once the current transaction commits.
 
     `template` is a path such as "accounts/emails/activation". Text templates wrap their content in
-    `{% autoescape off %}` (a text mail must not show HTML entities).
+    `{% autoescape off %}` (a text mail must not show HTML entities). `headers` are added to the message as
+    they are (List-Unsubscribe…).
     """
     context = {"site_url": settings.SITE_URL, **(context or {})}
     subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
@@ -35,7 +38,12 @@ def mail_queue(*, to: list[str], template: str, context: dict | None = None) -> 
     except TemplateDoesNotExist:
         body_html = ""
     mail = OutboxMail.objects.create(
-        recipients=list(to), subject=subject, body_text=body_text, body_html=body_html, template=template
+        recipients=list(to),
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        template=template,
+        headers=dict(headers or {}),
     )
     transaction.on_commit(lambda: mail_dispatch(mail_id=mail.pk))
     return mail
@@ -64,6 +72,7 @@ def mail_deliver(*, mail_id: int) -> OutboxMail | None:
             body=mail.body_text,
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=mail.recipients,
+            headers=mail.headers or None,
         )
         if mail.body_html:
             message.attach_alternative(mail.body_html, "text/html")
