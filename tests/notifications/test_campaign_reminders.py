@@ -119,6 +119,8 @@ def test_opening_reminds_the_managers_of_structures_that_filed_the_year_before(f
     assert run_on(opens - timedelta(days=1)) == []
     mails = run_on(opens)
 
-    assert recipients(mails) == ["gerant@example.fr"]  # a manager, not the member; not a structure that never filed
+    assert recipients(mails) == [
+        "gerant@example.fr"
+    ]  # a manager, not the member; not a structure that never filed
     assert mails[0].subject == "La campagne 2023 est ouverte : déposez votre demande de remboursement"
     assert run_on(opens + timedelta(days=1)) == []
