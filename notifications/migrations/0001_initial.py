@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("outbox", "0002_outboxmail_headers"),
+        ("outbox", "0003_outboxmail_headers"),
         ("structures", "0003_bank_and_role_constraints"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
