@@ -196,6 +196,7 @@ def _deliver_pending(today: date, batch: uuid.UUID) -> tuple[int, int, int]:
 
     now = timezone.now()
     mails = 0
+    sent = []
     for user_id, user_items in by_recipient.items():
         recipient = user_items[0].reminder.recipient
         if user_id in firms:
@@ -205,7 +206,7 @@ def _deliver_pending(today: date, batch: uuid.UUID) -> tuple[int, int, int]:
             mail = _mail(recipient, "notifications/emails/digest", ALL_KINDS, user_items, today)
             digest.mail = mail
             digest.save(update_fields=["mail"])
-            _mark_sent(user_items, mail, now)
+            sent += _sent(user_items, mail, now)
             mails += 1
             continue
         by_kind = defaultdict(list)
@@ -213,8 +214,9 @@ def _deliver_pending(today: date, batch: uuid.UUID) -> tuple[int, int, int]:
             by_kind[item.kind].append(item)
         for kind, kind_items in by_kind.items():
             mail = _mail(recipient, f"notifications/emails/{kind}", kind, kind_items, today)
-            _mark_sent(kind_items, mail, now)
+            sent += _sent(kind_items, mail, now)
             mails += 1
+    Reminder.objects.bulk_update(sent, ["state", "mail", "sent_at"], batch_size=500)
     return mails, len(digests), len(skipped) + len(vanished)
 
 
@@ -233,10 +235,10 @@ def _mail(recipient, template: str, kind: str, items: list[Item], today: date):
     )
 
 
-def _mark_sent(items: list[Item], mail, now) -> None:
-    Reminder.objects.filter(pk__in=[item.reminder.pk for item in items]).update(
-        state=Reminder.State.SENT, mail=mail, sent_at=now
-    )
+def _sent(items: list[Item], mail, now) -> list[Reminder]:
+    for item in items:
+        item.reminder.state, item.reminder.mail, item.reminder.sent_at = Reminder.State.SENT, mail, now
+    return [item.reminder for item in items]
 
 
 def _items(reminders: list[Reminder], today: date) -> list[Item]:

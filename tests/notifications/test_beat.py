@@ -5,6 +5,7 @@ from celery.schedules import crontab
 from django.conf import settings
 
 from chorus import celery_app
+from notifications.checks import unsubscribe_links_use_https
 from notifications.tasks import reminders_daily
 from tests.factories import MembershipFactory
 from tests.notifications.conftest import CLOSES
@@ -25,3 +26,16 @@ def test_the_task_runs_the_day_and_reports_what_it_did(time_machine, django_capt
         result = reminders_daily.delay().get()
 
     assert result == {"created": 1, "mails": 1, "digests": 0, "skipped": 0}
+
+
+@pytest.mark.parametrize(
+    ("production", "site", "warned"),
+    [
+        (True, "http://chorus.example", True),
+        (True, "https://chorus.example", False),
+        (False, "http://127.0.0.1:8000", False),
+    ],
+)
+def test_production_warns_when_unsubscribe_links_would_not_be_https(settings, production, site, warned):
+    settings.IS_PRODUCTION, settings.SITE_URL = production, site
+    assert [w.id for w in unsubscribe_links_use_https(None)] == (["notifications.W001"] if warned else [])
