@@ -31,7 +31,7 @@ from accounts.forms import (
 )
 from accounts.models import AccountLink, User
 from accounts.password_validation import RULES
-from chorus.ratelimit import exceeded, too_many_requests, value_key
+from chorus.ratelimit import client_ip, exceeded, too_many_requests, value_key
 
 CAPTCHA_SESSION_KEY = "signup_captcha_passed_at"
 CAPTCHA_PASS_VALIDITY = timedelta(minutes=15)
@@ -42,10 +42,15 @@ CAPTCHA_LIMITS = {"ip": ("ip", "60/h")}
 # Each listen runs a speech synthesiser: a few per captcha is plenty for a person.
 CAPTCHA_AUDIO_LIMITS = {"ip": ("ip", "30/h")}
 SIGNIN_IP_LIMITS = {"ip": ("ip", "60/h")}
-# At most 100 failed sign-ins an hour per account (OWASP ASVS 2.2.1). The counter is read before trying and
-# bumped after a failure; django-ratelimit refuses once the count is *above* the rate, hence 100 - 1.
-SIGNIN_FAILURES_PER_ACCOUNT = 100
-SIGNIN_ACCOUNT_RATE = f"{SIGNIN_FAILURES_PER_ACCOUNT - 1}/h"
+# OWASP (Authentication and Credential Stuffing cheat sheets): wrong passwords are throttled per (account, IP)
+# and per IP, never per account alone, or anyone could lock a known account. Per account, many failures only
+# add a captcha: its owner still signs in, and still has to pass the e-mailed code. Failure counters are read
+# before trying and bumped after a failure; django-ratelimit refuses once the count is *above* the rate,
+# hence N - 1.
+SIGNIN_FAILURES_PER_ACCOUNT_AND_IP = 10
+SIGNIN_PAIR_RATE = f"{SIGNIN_FAILURES_PER_ACCOUNT_AND_IP - 1}/h"
+SIGNIN_FAILURES_BEFORE_CAPTCHA = 5
+SIGNIN_CAPTCHA_RATE = f"{SIGNIN_FAILURES_BEFORE_CAPTCHA - 1}/h"
 # Codes mailed per account an hour, by « Renvoyer un code » or by signing in again (peeked before sending, hence
 # 10 - 1 as above).
 CODES_PER_HOUR = 10
@@ -218,13 +223,32 @@ def login_view(request):
         return redirect(settings.LOGIN_REDIRECT_URL)
     form = LoginForm(request, data=_posted(request))
     next_url = request.POST.get("next") or request.GET.get("next") or ""
+    captcha_form = None
     if request.method == "POST":
         email = (request.POST.get("username") or "").strip().lower()
-        account_key = {"account": (value_key(email), SIGNIN_ACCOUNT_RATE)}
+        pair_key = {"account-ip": (value_key(f"{email} {client_ip(request)}"), SIGNIN_PAIR_RATE)}
+        account_key = {"account": (value_key(email), SIGNIN_CAPTCHA_RATE)}
         if exceeded(request, "signin", SIGNIN_IP_LIMITS) or exceeded(
-            request, "signin-failures", account_key, increment=False
+            request, "signin-failures", pair_key, increment=False
         ):
             return too_many_requests(request)
+        if exceeded(request, "signin-failures", account_key, increment=False):
+            captcha_form = CaptchaForm(request.POST)
+            if not captcha_form.is_valid():
+                # The password is not tried without the captcha: the answer says nothing about it.
+                form = LoginForm(request, initial={"username": request.POST.get("username", "")})
+                if "captcha_1" not in request.POST:
+                    captcha_form = CaptchaForm()
+                    messages.warning(
+                        request,
+                        "Pour protéger ce compte, plusieurs essais de mot de passe ayant échoué, recopiez les "
+                        "caractères de l'image puis saisissez de nouveau votre mot de passe.",
+                    )
+                return render(
+                    request,
+                    "accounts/login.html",
+                    {"form": form, "next": next_url, "captcha_form": captcha_form},
+                )
         if form.is_valid():
             user = form.get_user()
             _send_code_at_sign_in(request, user)
@@ -236,8 +260,12 @@ def login_view(request):
                 "started": timezone.now().timestamp(),
             }
             return redirect("accounts:login_code")
-        exceeded(request, "signin-failures", account_key)
-    return render(request, "accounts/login.html", {"form": form, "next": next_url})
+        exceeded(request, "signin-failures", {**pair_key, **account_key})
+        if exceeded(request, "signin-failures", account_key, increment=False):
+            captcha_form = CaptchaForm()  # asked from the next try on (a solved captcha is used up)
+    return render(
+        request, "accounts/login.html", {"form": form, "next": next_url, "captcha_form": captcha_form}
+    )
 
 
 def _code_send_limited(request, user: User, *, increment: bool) -> bool:
