@@ -222,6 +222,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "chorus.outbox.tasks.outbox_sweep", "schedule": 60.0},
+    "password-reset-sweep": {"task": "accounts.tasks.password_reset_sweep", "schedule": 60.0},
     # Reminders (notifications app): once a day in the morning, Paris time (CELERY_TIMEZONE).
     "notifications-reminders": {
         "task": "notifications.tasks.reminders_daily",
