@@ -194,6 +194,14 @@ def _check_pdf(data: bytes) -> None:
         raise _broken() from exc
 
 
+def _check_content(data: bytes, extension: str) -> None:
+    """Raise a ValidationError with a French message unless `data` is a PDF, PNG or JPEG within bounds."""
+    if extension == "pdf":
+        _check_pdf(data)
+    else:
+        _check_image(data, extension)
+
+
 class DocumentField(forms.FileField):
     """A PDF, PNG or JPEG document of at most `max_mb` megabytes, checked by content and parsed."""
 
@@ -228,10 +236,7 @@ class DocumentField(forms.FileField):
                 "Ce fichier n'est ni un PDF, ni une image PNG ou JPEG. Joignez un document dans l'un de ces formats.",
                 code="bad_type",
             )
-        if extension == "pdf":
-            _check_pdf(data)
-        else:
-            _check_image(data, extension)
+        _check_content(data, extension)
         # Keep the user's name for display only; the stored name is random.
         uploaded.original_name = uploaded.name
         uploaded.name = f"{secrets.token_urlsafe(24)}.{extension}"
@@ -266,4 +271,10 @@ def document_extension(data: bytes) -> str | None:
     for documents that come in another way (the invoice copies of a bulk import's archive)."""
     kind = filetype.guess(data)
     extension = ACCEPTED_TYPES.get(kind.mime if kind else "")
-    return extension if extension and _parses(extension, data) else None
+    if extension is None:
+        return None
+    try:
+        _check_content(data, extension)
+    except forms.ValidationError:
+        return None
+    return extension
