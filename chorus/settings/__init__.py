@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "captcha",
     "django_otp",
     "django_otp.plugins.otp_email",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "chorus.apps.ChorusConfig",
     "chorus.outbox",
     "accounts",
@@ -161,6 +163,13 @@ LOGIN_CODE_MAX_ATTEMPTS = 5
 # account's second factor is paused for the rest of the window and its owner is mailed.
 SECOND_FACTOR_MAX_FAILURES = 10
 SECOND_FACTOR_FAILURE_WINDOW = timedelta(hours=1)
+# Authenticator apps (TOTP) and backup codes: the same cap applies, so django-otp's own growing delays are off
+# (they would silently refuse a right code typed a second after a wrong one). A clock drift of one 30-second
+# step either way is accepted, never more: OTP_TOTP_SYNC would let an accepted drift widen the window.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+OTP_TOTP_SYNC = False
+OTP_TOTP_ISSUER = "Chorus Agri"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
