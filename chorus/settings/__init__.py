@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last in the request phase, still before any view middleware (the CSRF check reads the body there).
+    "chorus.encoding.Utf8RequestMiddleware",
 ]
 
 ROOT_URLCONF = "chorus.urls"
