@@ -135,3 +135,37 @@ class AccountLink(models.Model):
 
     def is_expired(self, now=None) -> bool:
         return (now or timezone.now()) > self.expires_at
+
+
+class SecondFactorFailure(models.Model):
+    """One wrong second-factor answer (e-mailed code, authenticator app, backup code…). Every factor counts
+    toward one cap per account (accounts.services.second_factor_verify), so a new code, or another factor,
+    never brings fresh guesses."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="second_factor_failures")
+    factor = models.CharField("facteur", max_length=30)
+    created_at = models.DateTimeField("le", default=timezone.now)
+
+    class Meta:
+        verbose_name = "code erroné"
+        verbose_name_plural = "codes erronés"
+        indexes = [models.Index(fields=["user", "created_at"], name="second_factor_failure_user_at")]
+
+    def __str__(self):
+        return f"{self.factor} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class PasswordResetDemand(models.Model):
+    """A « Mot de passe oublié ? » request, waiting for its task. The request only stores the typed address, so
+    it does the same work whether or not an account has it; the task looks the account up, mails the link and
+    deletes the row (the address is not kept)."""
+
+    email = models.CharField("adresse saisie", max_length=254)
+    created_at = models.DateTimeField("demandé le", default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = "demande de nouveau mot de passe"
+        verbose_name_plural = "demandes de nouveau mot de passe"
+
+    def __str__(self):
+        return f"{self.email} · {self.created_at:%Y-%m-%d %H:%M}"

@@ -103,3 +103,11 @@ def private_file_response(file, *, download_name: str) -> FileResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def document_extension(data: bytes) -> str | None:
+    """The extension of `data` when it is a PDF, PNG or JPEG that parses, else None: DocumentField's check
+    for documents that come in another way (the invoice copies of a bulk import's archive)."""
+    kind = filetype.guess(data)
+    extension = ACCEPTED_TYPES.get(kind.mime if kind else "")
+    return extension if extension and _parses(extension, data) else None

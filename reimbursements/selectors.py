@@ -1,9 +1,10 @@
 """Reads across relations. Access is always decided by queryset: a user sees the requests of the
 structures they are attached to, and nothing else."""
 
+from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from reimbursements.models import Campaign, EnergyProduct, RefundRate, RefundRequest
 from structures.models import BankAccount, Structure
@@ -48,11 +49,45 @@ def active_bank_accounts(structure_ids) -> QuerySet[BankAccount]:
 
 
 def campaign_rates(campaign: Campaign) -> list[RefundRate]:
-    return list(campaign.rates.select_related("product").order_by("product__position"))
+    return list(campaign.rates.select_related("product").order_by("product__position", "deliveries_from"))
 
 
 def campaign_products(campaign: Campaign, today: date) -> QuerySet[EnergyProduct]:
     """Products with a rate for the campaign whose own filing deadline, if any, has not passed."""
-    return EnergyProduct.objects.filter(
-        Q(rates__closes_on__isnull=True) | Q(rates__closes_on__gte=today), rates__campaign=campaign
-    ).order_by("position")
+    return (
+        EnergyProduct.objects.filter(
+            Q(rates__closes_on__isnull=True) | Q(rates__closes_on__gte=today), rates__campaign=campaign
+        )
+        .distinct()
+        .order_by("position")
+    )
+
+
+@dataclass(frozen=True)
+class CampaignState:
+    """A campaign as the calendar shows it on a given day."""
+
+    campaign: Campaign
+    has_rates: bool
+    today: date
+
+    @property
+    def is_open(self) -> bool:
+        return self.has_rates and self.campaign.is_open_on(self.today)
+
+    @property
+    def has_started(self) -> bool:
+        return self.campaign.opens_on <= self.today
+
+    @property
+    def days_left(self) -> int:
+        return (self.campaign.closes_on - self.today).days
+
+
+def campaign_calendar(today: date) -> list[CampaignState]:
+    """Campaigns not yet closed, most recent first, those still waiting for their rates included (they are
+    listed with « Taux non encore publiés » rather than hidden). One query."""
+    campaigns = (
+        Campaign.objects.filter(closes_on__gte=today).annotate(rate_count=Count("rates")).order_by("-year")
+    )
+    return [CampaignState(campaign=c, has_rates=c.rate_count > 0, today=today) for c in campaigns]

@@ -61,12 +61,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "chorus.headers.PrivatePagesNotStoredMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -110,11 +112,29 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # A request never waits long on Redis: an unreachable server fails within a second.
+    _redis_options = {"socket_connect_timeout": 1, "socket_timeout": 1}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": _redis_options,
+        },
+        # Rate limits keep counting in each process's memory while Redis is down (see chorus/ratelimit.py).
+        "ratelimit": {
+            "BACKEND": "chorus.ratelimit.FallbackRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": _redis_options,
+        },
+    }
 elif IS_PRODUCTION:
     raise ImproperlyConfigured("REDIS_URL is required in production (rate limits, Celery broker).")
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"},
+    }
+RATELIMIT_USE_CACHE = "ratelimit"
 
 AUTH_USER_MODEL = "accounts.User"
 PASSWORD_HASHERS = [
@@ -135,6 +155,10 @@ OTP_EMAIL_COOLDOWN_DURATION = 60
 # django-otp's growing delays, so a user always knows where they stand.
 OTP_EMAIL_THROTTLE_FACTOR = 0
 LOGIN_CODE_MAX_ATTEMPTS = 5
+# Across codes and factors: at most this many wrong second-factor answers per account in the window, then the
+# account's second factor is paused for the rest of the window and its owner is mailed.
+SECOND_FACTOR_MAX_FAILURES = 10
+SECOND_FACTOR_FAILURE_WINDOW = timedelta(hours=1)
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -196,9 +220,15 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "chorus.outbox.tasks.outbox_sweep", "schedule": 60.0},
+    "password-reset-sweep": {"task": "accounts.tasks.password_reset_sweep", "schedule": 60.0},
 }
+# A queued mail's task has 2 minutes before the sweep hands the mail out again (Redis may have lost it).
 OUTBOX_SWEEP_AFTER_SECONDS = 120
-OUTBOX_MAX_ATTEMPTS = 6
+# After a failed attempt: wait 1, 2, 4, 8 minutes, then every 15 minutes; 100 attempts span 24 hours, so an
+# SMTP outage of hours loses nothing and a mail leaves at most 15 minutes after the server is back.
+OUTBOX_RETRY_BASE_SECONDS = 60
+OUTBOX_RETRY_MAX_SECONDS = 15 * 60
+OUTBOX_MAX_ATTEMPTS = 100
 
 # Rate limits (chorus/ratelimit.py) count per client IP; behind N proxies that append to X-Forwarded-For,
 # set TRUSTED_PROXY_COUNT=N (docker compose: 1).
@@ -215,7 +245,10 @@ CAPTCHA_LENGTH = 6
 CAPTCHA_TIMEOUT = 15  # minutes
 CAPTCHA_IMAGE_SIZE = (180, 60)
 CAPTCHA_FONT_SIZE = 36
-# The audio version for blind users is offered when Debian's flite is installed (sox adds noise).
+# The audio version for blind users is offered when a speech synthesiser is installed: Debian's espeak-ng
+# reads the letters in French (accounts/captcha_audio.py), flite (English letters) is the fallback; sox adds
+# noise.
+CAPTCHA_ESPEAK_PATH = env.str("CAPTCHA_ESPEAK_PATH", default=shutil.which("espeak-ng") or "") or None
 CAPTCHA_FLITE_PATH = env.str("CAPTCHA_FLITE_PATH", default=shutil.which("flite") or "") or None
 CAPTCHA_SOX_PATH = env.str("CAPTCHA_SOX_PATH", default=shutil.which("sox") or "") or None
 if IS_PRODUCTION and CAPTCHA_TEST_MODE:
@@ -236,6 +269,23 @@ if IS_PRODUCTION:
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+
+# Browser features the portal never uses, denied to every page and anything injected into it.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in [
+        "accelerometer",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    ]
+}
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
