@@ -1,5 +1,7 @@
 """Thin views: access by queryset (404 for anyone not attached to the structure), a form, one service."""
 
+import re
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Sum
@@ -72,7 +74,7 @@ def _header_initial(request, data, today) -> dict:
     belongs to it. A link may name the structure by id (?structure=<pk>)."""
     structures = selectors.filing_structures(request.user)
     typed = (data.get("structure") or "").strip()[:250]
-    if typed.isdigit() and len(typed) < 14:
+    if re.fullmatch(r"[0-9]{1,13}", typed):
         structure = structures.filter(pk=_int(typed)).first()
     elif typed:
         structure = HeaderForm(data, user=request.user, today=today).chosen_structure

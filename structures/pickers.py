@@ -23,7 +23,7 @@ from structures.models import Structure
 
 SUGGESTIONS = 10
 SEPARATOR = " — "
-_SIRET_TYPED = re.compile(r"^[\d .]+$")
+_SIRET_TYPED = re.compile(r"^[0-9 .]+$")
 
 
 @dataclass(frozen=True)

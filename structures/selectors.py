@@ -18,7 +18,7 @@ def memberships_of_user(*, user: User, query: str = "") -> QuerySet[Membership]:
     memberships = Membership.objects.filter(user=user, is_active=True)
     if query:
         digits = re.sub(r"[ .]", "", query)
-        if digits.isdigit():
+        if re.fullmatch(r"[0-9]+", digits):
             memberships = memberships.filter(structure__siret__startswith=digits)
         else:
             memberships = memberships.filter(structure__name__icontains=query)

@@ -127,7 +127,7 @@ def test_pickers_render_no_option_per_structure_and_constant_queries(
         else:
             assert "Client 0" not in body, url
         assert len(response.content) < 100 * 1024, url
-    assert f"{count} structures" in client.get(reverse("structures:index")).content.decode()
+    assert f"{count} au total" in client.get(reverse("structures:index")).content.decode()
     with django_assert_max_num_queries(5):
         response = suggest(client, "filing", "client 0001")
     assert response.content.decode().count('role="option"') == 10
