@@ -3,6 +3,7 @@
 import io
 from xml.sax.saxutils import escape
 
+from django.http import HttpResponse
 from django.utils import timezone
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -113,3 +114,13 @@ def _table(rows, *, col_widths, header: bool) -> Table:
         style.append(("FONTNAME", (0, 0), (0, -1), "Helvetica-Bold"))
     table.setStyle(TableStyle(style))
     return table
+
+
+def receipt_response(refund_request) -> HttpResponse:
+    """The receipt as a download, for the web page and the API alike."""
+    lines = list(refund_request.lines.select_related("product"))
+    response = HttpResponse(receipt_pdf(refund_request, lines), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="accuse-de-depot-{refund_request.number}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
