@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "chorus.middleware.StorageUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "chorus.urls"
@@ -162,6 +163,41 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not IS_PRODUCTION
 WHITENOISE_AUTOREFRESH = not IS_PRODUCTION
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "private")
+
+# Private files in an S3-compatible bucket (MinIO, AWS, Scaleway…) when S3_BUCKET is set, so every web server
+# reads the same files; the local MEDIA_ROOT folder otherwise (embedded mode). The bucket stays private:
+# downloads are streamed by the views that check the user's rights, never redirected to a bucket URL.
+S3_BUCKET = env.str("S3_BUCKET", default="")
+if S3_BUCKET:
+    from botocore.config import Config as _BotoConfig
+
+    _s3_timeout = env.float("S3_TIMEOUT", default=5.0)
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env.str("S3_ENDPOINT_URL", default="") or None,
+            "access_key": env.str("S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("S3_SECRET_ACCESS_KEY", default="") or None,
+            "region_name": env.str("S3_REGION", default="us-east-1"),
+            "default_acl": None,  # the bucket's own (private) policy, never public-read
+            "querystring_auth": True,  # should a URL ever be asked for, it is signed, never public
+            "querystring_expire": 10,
+            # Names are random (chorus.uploads); a clash is refused rather than overwriting a stored file.
+            "file_overwrite": False,
+            # Downloads up to 2 MB stay in memory, bigger ones spill to a temporary file.
+            "max_memory_size": 2 * 1024 * 1024,
+            # A slow or unreachable bucket fails within seconds (a clear message, 503), not at the proxy's
+            # timeout; path-style addressing works with MinIO and moto without DNS tricks.
+            "client_config": _BotoConfig(
+                connect_timeout=_s3_timeout,
+                read_timeout=_s3_timeout,
+                retries={"max_attempts": 2, "mode": "standard"},
+                s3={"addressing_style": env.str("S3_ADDRESSING_STYLE", default="path")},
+                signature_version="s3v4",
+            ),
+        },
+    }
 
 _email = env.email_url("EMAIL_URL", default="consolemail://")
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=_email["EMAIL_BACKEND"])

@@ -256,3 +256,15 @@ def test_ticket_number_takes_the_year_in_paris():
     with time_machine.travel("2026-12-31T23:30:00+00:00", tick=False):  # already 1 January in Paris
         ticket = make_ticket()
     assert ticket.number == f"SUP-2027-{ticket.pk:06d}"
+
+
+def test_ticket_with_an_attachment_is_refused_and_nothing_kept_when_the_bucket_is_unreachable(
+    client, mailoutbox, settings, unreachable_bucket
+):
+    client.force_login(UserFactory(email="anne@example.fr"))
+    response = client.post(URL, member_data(attachment=valid_pdf("capture.pdf")))
+    assert response.status_code == 400
+    assert "Le dépôt des documents est momentanément indisponible" in response.text
+    assert "RIB refusé" in response.text  # other input kept
+    assert not SupportTicket.objects.exists()
+    assert mailoutbox == []
