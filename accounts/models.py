@@ -135,3 +135,21 @@ class AccountLink(models.Model):
 
     def is_expired(self, now=None) -> bool:
         return (now or timezone.now()) > self.expires_at
+
+
+class SecondFactorFailure(models.Model):
+    """One wrong second-factor answer (e-mailed code, authenticator app, backup code…). Every factor counts
+    toward one cap per account (accounts.services.second_factor_verify), so a new code, or another factor,
+    never brings fresh guesses."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="second_factor_failures")
+    factor = models.CharField("facteur", max_length=30)
+    created_at = models.DateTimeField("le", default=timezone.now)
+
+    class Meta:
+        verbose_name = "code erroné"
+        verbose_name_plural = "codes erronés"
+        indexes = [models.Index(fields=["user", "created_at"], name="second_factor_failure_user_at")]
+
+    def __str__(self):
+        return f"{self.factor} · {self.created_at:%Y-%m-%d %H:%M}"

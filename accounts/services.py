@@ -5,7 +5,9 @@ address has an account when the caller is not signed in (no account enumeration)
 """
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -13,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_email.models import EmailDevice
 
-from accounts.models import AccountLink, User
+from accounts.models import AccountLink, SecondFactorFailure, User
 from chorus.outbox.services import mail_queue
 
 LOGIN_DEVICE_NAME = "Code de connexion par courriel"
@@ -154,6 +156,85 @@ def password_reset_request(*, email: str) -> None:
             _mail_link(user=user, purpose=AccountLink.Purpose.PASSWORD_RESET, to=user.email)
 
 
+# Second factor: one cap on wrong answers per account, whatever the factor ----------------------------------
+
+SECOND_FACTOR_EMAIL_CODE = "email_code"
+
+
+def second_factor_pause_message(until: datetime) -> str:
+    return (
+        "Trop de codes erronés ont été saisis pour ce compte : la connexion est suspendue jusqu'à "
+        f"{timezone.localtime(until):%H h %M}. Un courriel a été envoyé au titulaire du compte."
+    )
+
+
+class SecondFactorPaused(AccountError):
+    def __init__(self, until: datetime):
+        self.until = until
+        super().__init__(second_factor_pause_message(until))
+
+
+@dataclass(frozen=True)
+class SecondFactorOutcome:
+    """What second_factor_verify decided: accepted, or refused (and, once the cap is reached, paused until)."""
+
+    accepted: bool
+    paused_until: datetime | None = None
+
+
+def second_factor_paused_until(*, user: User, now: datetime | None = None) -> datetime | None:
+    """When the account's second factor opens again, or None when it is not paused: it is paused while the
+    account has SECOND_FACTOR_MAX_FAILURES wrong answers within SECOND_FACTOR_FAILURE_WINDOW."""
+    now = now or timezone.now()
+    window, cap = settings.SECOND_FACTOR_FAILURE_WINDOW, settings.SECOND_FACTOR_MAX_FAILURES
+    recent = list(
+        SecondFactorFailure.objects.filter(user=user, created_at__gt=now - window)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[:cap]
+    )
+    if len(recent) < cap:
+        return None
+    # No failure is recorded during the pause, so it ends when the oldest of these leaves the window.
+    return recent[-1] + window
+
+
+def second_factor_verify(*, user: User, factor: str, check: Callable[[], bool]) -> SecondFactorOutcome:
+    """The one gate every second factor goes through (e-mailed code, authenticator app, backup code…).
+
+    Refuses without calling `check` while the account is paused; otherwise calls `check()` (True when the
+    answer is right) and records a wrong answer. Wrong answers count per account across codes and factors:
+    SECOND_FACTOR_MAX_FAILURES within SECOND_FACTOR_FAILURE_WINDOW pause the account's second factor, and the
+    owner is mailed once, when the pause starts. The user row is locked, so concurrent guesses cannot pass
+    the cap: call this before locking a factor's own row (lock order: user, then device). The outcome is
+    returned rather than raised, so a caller's transaction keeps the recorded failure.
+    """
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        now = timezone.now()
+        paused_until = second_factor_paused_until(user=user, now=now)
+        if paused_until is not None:
+            return SecondFactorOutcome(accepted=False, paused_until=paused_until)
+        if check():
+            return SecondFactorOutcome(accepted=True)
+        SecondFactorFailure.objects.filter(
+            user=user, created_at__lte=now - settings.SECOND_FACTOR_FAILURE_WINDOW
+        ).delete()
+        SecondFactorFailure.objects.create(user=user, factor=factor, created_at=now)
+        paused_until = second_factor_paused_until(user=user, now=now)
+        if paused_until is not None:
+            mail_queue(
+                to=[user.email],
+                template="accounts/emails/second_factor_paused",
+                context={
+                    "user": user,
+                    "failures": settings.SECOND_FACTOR_MAX_FAILURES,
+                    "minutes": _minutes(settings.SECOND_FACTOR_FAILURE_WINDOW),
+                    "until": timezone.localtime(paused_until),
+                },
+            )
+        return SecondFactorOutcome(accepted=False, paused_until=paused_until)
+
+
 # Sign-in code -----------------------------------------------------------------------------------------------
 
 
@@ -173,8 +254,13 @@ def _login_device(user: User) -> EmailDevice:
 
 
 def login_code_send(*, user: User) -> EmailDevice:
-    """Mail a new sign-in code; it voids any previous one. Refused during the cooldown after the last code."""
+    """Mail a new sign-in code; it voids any previous one. Refused during the cooldown after the last code,
+    and while the account's second factor is paused (a code could not be used)."""
     with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        paused_until = second_factor_paused_until(user=user)
+        if paused_until is not None:
+            raise SecondFactorPaused(paused_until)
         device = EmailDevice.objects.select_for_update().get(pk=_login_device(user).pk)
         allowed, data = device.generate_is_allowed()
         if not allowed:
@@ -193,22 +279,33 @@ def login_code_send(*, user: User) -> EmailDevice:
 
 def login_code_verify(*, user: User, code: str) -> EmailDevice:
     """Check a sign-in code: single use, valid OTP_EMAIL_TOKEN_VALIDITY seconds, void after
-    LOGIN_CODE_MAX_ATTEMPTS wrong tries (a new code is then needed)."""
+    LOGIN_CODE_MAX_ATTEMPTS wrong tries (a new code is then needed), and within the account's cap on wrong
+    second-factor answers (second_factor_verify)."""
     with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        paused_until = second_factor_paused_until(user=user)
         device = EmailDevice.objects.select_for_update().filter(user=user, name=LOGIN_DEVICE_NAME).first()
-        if device is None or not device.token:
+        if paused_until is not None:
+            error = second_factor_pause_message(paused_until)
+        elif device is None or not device.token:
             error = "Ce code n'est plus valable. Demandez un nouveau code avec « Renvoyer un code »."
         elif device.valid_until and device.valid_until < timezone.now():
             error = "Ce code a expiré. Demandez un nouveau code avec « Renvoyer un code »."
-        elif device.verify_token(code.strip()):
-            return device
         else:
+            outcome = second_factor_verify(
+                user=user, factor=SECOND_FACTOR_EMAIL_CODE, check=lambda: device.verify_token(code.strip())
+            )
+            if outcome.accepted:
+                return device
             # verify_token counted the failure; it is committed with this block, then reported.
             device.refresh_from_db()
             left = settings.LOGIN_CODE_MAX_ATTEMPTS - device.throttling_failure_count
-            if left <= 0:
+            if outcome.paused_until is not None or left <= 0:
                 device.token = None
                 device.save(update_fields=["token"])
+            if outcome.paused_until is not None:
+                error = second_factor_pause_message(outcome.paused_until)
+            elif left <= 0:
                 error = (
                     f"Vous avez saisi un code erroné {settings.LOGIN_CODE_MAX_ATTEMPTS} fois : ce code est annulé. "
                     "Demandez un nouveau code avec « Renvoyer un code »."

@@ -1,4 +1,3 @@
-import contextlib
 from datetime import timedelta
 
 from django.conf import settings
@@ -40,7 +39,10 @@ SIGNIN_IP_LIMITS = {"ip": ("ip", "60/h")}
 # bumped after a failure; django-ratelimit refuses once the count is *above* the rate, hence 100 - 1.
 SIGNIN_FAILURES_PER_ACCOUNT = 100
 SIGNIN_ACCOUNT_RATE = f"{SIGNIN_FAILURES_PER_ACCOUNT - 1}/h"
-CODE_SEND_RATE = "10/h"
+# Codes mailed per account an hour, by « Renvoyer un code » or by signing in again (peeked before sending, hence
+# 10 - 1 as above).
+CODES_PER_HOUR = 10
+CODE_SEND_RATE = f"{CODES_PER_HOUR - 1}/h"
 CODE_CHECK_LIMITS = {"ip": ("ip", "60/h")}
 RESET_IP_LIMITS = {"ip": ("ip", "20/h")}
 RESET_EMAIL_RATE = "5/h"
@@ -196,9 +198,7 @@ def login_view(request):
             return too_many_requests(request)
         if form.is_valid():
             user = form.get_user()
-            # During the cooldown, the code sent moments ago is still valid: the user types that one.
-            with contextlib.suppress(services.CodeCooldown):
-                services.login_code_send(user=user)
+            _send_code_at_sign_in(request, user)
             request.session.cycle_key()
             request.session[PENDING_SESSION_KEY] = {
                 "user_id": user.pk,
@@ -209,6 +209,30 @@ def login_view(request):
             return redirect("accounts:login_code")
         exceeded(request, "signin-failures", account_key)
     return render(request, "accounts/login.html", {"form": form, "next": next_url})
+
+
+def _code_send_limited(request, user: User, *, increment: bool) -> bool:
+    """Every code mailed to an account counts, whether asked by « Renvoyer un code » or by signing in again."""
+    return exceeded(
+        request, "code-send", {"account": (value_key(str(user.pk)), CODE_SEND_RATE)}, increment=increment
+    )
+
+
+def _send_code_at_sign_in(request, user: User) -> None:
+    """After the right password: mail a code unless one went out moments ago (the user types that one), the
+    hourly limit of codes is reached, or the account's second factor is paused (the code page says so)."""
+    if _code_send_limited(request, user, increment=False):
+        messages.warning(
+            request,
+            "Trop de codes ont été envoyés à cette adresse en une heure : saisissez le dernier code reçu, "
+            "ou réessayez plus tard.",
+        )
+        return
+    try:
+        services.login_code_send(user=user)
+    except (services.CodeCooldown, services.SecondFactorPaused):
+        return
+    _code_send_limited(request, user, increment=True)
 
 
 def _pending_user(request) -> tuple[User | None, dict]:
@@ -231,17 +255,22 @@ def login_code(request):
         )
         return redirect("accounts:login")
     form = LoginCodeForm()
+    paused_until = services.second_factor_paused_until(user=user)
+    if request.method == "GET" and paused_until is not None:
+        messages.error(request, services.second_factor_pause_message(paused_until))
     if request.method == "POST":
         if request.POST.get("action") == "resend":
-            if exceeded(request, "code-send", {"account": (value_key(str(user.pk)), CODE_SEND_RATE)}):
+            if _code_send_limited(request, user, increment=False):
                 return too_many_requests(request)
             try:
                 services.login_code_send(user=user)
+            except services.AccountError as exc:
+                messages.warning(request, str(exc))
+            else:
+                _code_send_limited(request, user, increment=True)
                 messages.success(
                     request, f"Un nouveau code a été envoyé à {user.email}. L'ancien code n'est plus valable."
                 )
-            except services.CodeCooldown as exc:
-                messages.warning(request, str(exc))
             return redirect("accounts:login_code")
         if exceeded(request, "code-check", CODE_CHECK_LIMITS):
             return too_many_requests(request)

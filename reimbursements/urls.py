@@ -1,12 +1,15 @@
 from django.urls import path
 
-from reimbursements import views
+from reimbursements import bulk_views, views
 
 app_name = "reimbursements"
 
 urlpatterns = [
     path("", views.request_list, name="list"),
     path("export.csv", views.request_export, name="export"),
+    path("mes-clients/", bulk_views.portfolio_page, name="portfolio"),
+    path("mes-clients/export.csv", bulk_views.portfolio_export_csv, name="portfolio_csv"),
+    path("mes-clients/export.xlsx", bulk_views.portfolio_export_xlsx, name="portfolio_xlsx"),
     path("nouvelle/", views.request_create, name="create"),
     path("<int:pk>/", views.request_detail, name="detail"),
     path("<int:pk>/en-tete/", views.request_header, name="header"),

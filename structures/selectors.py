@@ -58,10 +58,11 @@ def bank_accounts_for_user(*, user: User) -> QuerySet[BankAccount]:
     )
 
 
-def bank_accounts_readable_by(*, user: User) -> QuerySet[BankAccount]:
+def bank_accounts_readable_by(*, user: User, verified: bool) -> QuerySet[BankAccount]:
     """Bank details whose RIB copy the user may download: those of their structures, or all of them for
-    staff allowed to view bank details in the admin."""
-    if user.is_staff and user.has_perm("structures.view_bankaccount"):
+    staff allowed to view bank details in the admin, once their session has passed the second factor (as the
+    admin requires)."""
+    if verified and user.is_staff and user.has_perm("structures.view_bankaccount"):
         return BankAccount.objects.all()
     return BankAccount.objects.for_user(user)
 

@@ -204,7 +204,9 @@ def bank_account_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
 def bank_account_rib(request: HttpRequest, pk: int) -> HttpResponse:
     """The copy of the RIB/IBAN, for users attached to the structure (and staff allowed to view bank
     details). Other apps link here for bank details."""
-    account = get_object_or_404(selectors.bank_accounts_readable_by(user=request.user), pk=pk)
+    account = get_object_or_404(
+        selectors.bank_accounts_readable_by(user=request.user, verified=request.user.is_verified()), pk=pk
+    )
     return private_file_response(account.rib_document, download_name=account.rib_original_name)
 
 

@@ -6,7 +6,7 @@ from chorus.outbox.services import mail_resend
 
 @admin.register(OutboxMail)
 class OutboxMailAdmin(admin.ModelAdmin):
-    list_display = ("subject", "recipients", "status", "attempts", "created_at", "sent_at")
+    list_display = ("subject", "recipients", "status", "attempts", "next_attempt_at", "created_at", "sent_at")
     list_filter = ("status", "template")
     search_fields = ("subject", "recipients")
     date_hierarchy = "created_at"

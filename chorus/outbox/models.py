@@ -1,4 +1,8 @@
+from email.utils import parseaddr
+
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class OutboxMail(models.Model):
@@ -17,6 +21,9 @@ class OutboxMail(models.Model):
     status = models.CharField("état", max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField("tentatives", default=0)
     last_error = models.TextField("dernière erreur", blank=True)
+    # When the sweep may hand the mail to a worker again: the back-off after a failed attempt, or a short
+    # lease after a dispatch (so the sweep leaves the queued task its chance first).
+    next_attempt_at = models.DateTimeField("prochaine tentative", default=timezone.now)
     created_at = models.DateTimeField("créé le", auto_now_add=True)
     updated_at = models.DateTimeField("modifié le", auto_now=True)
     sent_at = models.DateTimeField("envoyé le", null=True, blank=True)
@@ -26,9 +33,11 @@ class OutboxMail(models.Model):
         verbose_name_plural = "courriels"
         ordering = ["-created_at"]
         indexes = [
-            # The sweep scans only what is still to send.
+            # The sweep scans only what is still to send, by due time.
             models.Index(
-                fields=["updated_at"], name="outbox_pending_idx", condition=models.Q(status="pending")
+                fields=["next_attempt_at"],
+                name="outbox_pending_due_idx",
+                condition=models.Q(status="pending"),
             ),
         ]
         constraints = [
@@ -40,3 +49,11 @@ class OutboxMail(models.Model):
 
     def __str__(self):
         return f"{self.subject} → {', '.join(self.recipients)}"
+
+    @property
+    def message_id(self) -> str:
+        """The same for every attempt at this row, so a receiver drops the second copy when a worker dies
+        between the SMTP send and the commit that records it. The creation time keeps it unique across
+        databases (a staging copy reusing ids)."""
+        domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+        return f"<outbox.{self.pk}.{self.created_at:%Y%m%d%H%M%S%f}@{domain}>"

@@ -1,8 +1,9 @@
 """The durable mail outbox: queue a mail in the caller's transaction, deliver it after commit.
 
 Nothing is sent for a rolled-back change (the row and the on-commit hook vanish with the transaction),
-and nothing is lost when Redis is down at commit time: the row stays pending and the periodic sweep
-queues it again.
+and nothing is lost when Redis or the SMTP server is down: the row stays pending with the time of its next
+attempt (`next_attempt_at`), and the periodic sweep hands every due mail to a worker again. The schedule
+lives in the row, not in delayed Celery tasks, so a broker restart or a lost task cannot drop a retry.
 """
 
 import logging
@@ -35,43 +36,80 @@ def mail_queue(*, to: list[str], template: str, context: dict | None = None) -> 
     except TemplateDoesNotExist:
         body_html = ""
     mail = OutboxMail.objects.create(
-        recipients=list(to), subject=subject, body_text=body_text, body_html=body_html, template=template
+        recipients=list(to),
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        template=template,
+        next_attempt_at=_lease_end(),
     )
-    transaction.on_commit(lambda: mail_dispatch(mail_id=mail.pk))
+    transaction.on_commit(lambda: mail_dispatch(mail_id=mail.pk, attempt=0))
     return mail
 
 
-def mail_dispatch(*, mail_id: int) -> None:
-    """Hand a mail to Celery. A broker failure is logged, never raised: the sweep will retry."""
+def _lease_end():
+    """How long a dispatched mail is left to its queued task before the sweep hands it out again (the task
+    may be lost with Redis)."""
+    return timezone.now() + timedelta(seconds=settings.OUTBOX_SWEEP_AFTER_SECONDS)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """The wait after the `attempts`-th failed attempt: doubling from OUTBOX_RETRY_BASE_SECONDS, capped at
+    OUTBOX_RETRY_MAX_SECONDS so that a mail goes out within minutes of an SMTP server coming back."""
+    seconds = settings.OUTBOX_RETRY_BASE_SECONDS * 2 ** min(attempts - 1, 20)
+    return timedelta(seconds=min(seconds, settings.OUTBOX_RETRY_MAX_SECONDS))
+
+
+def mail_dispatch(*, mail_id: int, attempt: int) -> None:
+    """Hand a mail to Celery for its attempt number `attempt` + 1. A broker failure is logged, never
+    raised: the sweep will hand it out again."""
     from chorus.outbox.tasks import outbox_mail_send
 
     try:
-        outbox_mail_send.delay(mail_id)
+        outbox_mail_send.delay(mail_id, attempt)
     except Exception:
         logger.warning("Outbox mail %s not queued (broker unreachable); the sweep will send it.", mail_id)
 
 
-def mail_deliver(*, mail_id: int) -> OutboxMail | None:
+def mail_headers(mail: OutboxMail) -> dict[str, str]:
+    """Every header the outbox adds to a mail, built in this one place."""
+    return {"Message-ID": mail.message_id}
+
+
+def mail_message(mail: OutboxMail) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=mail.subject,
+        body=mail.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=mail.recipients,
+        headers=mail_headers(mail),
+    )
+    if mail.body_html:
+        message.attach_alternative(mail.body_html, "text/html")
+    return message
+
+
+def mail_deliver(*, mail_id: int, attempt: int | None = None) -> OutboxMail | None:
     """Try to send one pending mail and record the attempt. When the SMTP server fails, the mail stays
-    pending (with the error) until it has used OUTBOX_MAX_ATTEMPTS attempts, then it is marked failed."""
+    pending (with the error) and is due again after `retry_delay`; after OUTBOX_MAX_ATTEMPTS attempts it
+    is marked failed.
+
+    `attempt` is the number of attempts the row had when it was dispatched: a second dispatch of the same
+    attempt (the sweep's lease ran out while the first task waited in a long queue) finds the count moved
+    on and does nothing, so one failure is never followed at once by another attempt."""
     with transaction.atomic():
         # The lock makes a task and the sweep racing on the same row send it once.
         mail = OutboxMail.objects.select_for_update().filter(pk=mail_id).first()
         if mail is None or mail.status != OutboxMail.Status.PENDING:
             return mail
-        message = EmailMultiAlternatives(
-            subject=mail.subject,
-            body=mail.body_text,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=mail.recipients,
-        )
-        if mail.body_html:
-            message.attach_alternative(mail.body_html, "text/html")
+        if attempt is not None and mail.attempts != attempt:
+            return mail
         mail.attempts += 1
         try:
-            message.send()
+            mail_message(mail).send()
         except Exception as exc:
             mail.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            mail.next_attempt_at = timezone.now() + retry_delay(mail.attempts)
             if mail.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
                 mail.status = OutboxMail.Status.FAILED
                 logger.error("Outbox mail %s failed after %s attempts: %s", mail.pk, mail.attempts, exc)
@@ -79,21 +117,29 @@ def mail_deliver(*, mail_id: int) -> OutboxMail | None:
             mail.status = OutboxMail.Status.SENT
             mail.sent_at = timezone.now()
             mail.last_error = ""
-        mail.save(update_fields=["attempts", "last_error", "status", "sent_at", "updated_at"])
+        mail.save(
+            update_fields=["attempts", "last_error", "status", "sent_at", "next_attempt_at", "updated_at"]
+        )
     return mail
 
 
 def mail_sweep() -> int:
-    """Queue again every mail still pending after OUTBOX_SWEEP_AFTER_SECONDS without any activity."""
-    threshold = timezone.now() - timedelta(seconds=settings.OUTBOX_SWEEP_AFTER_SECONDS)
-    stale = list(
-        OutboxMail.objects.filter(status=OutboxMail.Status.PENDING, updated_at__lt=threshold)
-        .order_by("updated_at")
-        .values_list("pk", flat=True)[:500]
-    )
-    for mail_id in stale:
-        mail_dispatch(mail_id=mail_id)
-    return len(stale)
+    """Hand every pending mail whose next attempt is due to a worker (run by Celery beat every minute).
+
+    Each handed-out mail gets a lease (OUTBOX_SWEEP_AFTER_SECONDS) so the next sweeps leave it alone while
+    its task waits in the queue; rows a worker is sending right now are skipped."""
+    now = timezone.now()
+    with transaction.atomic():
+        due = list(
+            OutboxMail.objects.select_for_update(skip_locked=True)
+            .filter(status=OutboxMail.Status.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at")
+            .values_list("pk", "attempts")[:500]
+        )
+        OutboxMail.objects.filter(pk__in=[pk for pk, _ in due]).update(next_attempt_at=_lease_end())
+    for mail_id, attempts in due:
+        mail_dispatch(mail_id=mail_id, attempt=attempts)
+    return len(due)
 
 
 def mail_resend(*, mail_ids: list[int]) -> int:
@@ -107,8 +153,9 @@ def mail_resend(*, mail_ids: list[int]) -> int:
             attempts=0,
             last_error="",
             sent_at=None,
+            next_attempt_at=_lease_end(),
             updated_at=timezone.now(),
         )
         for mail_id in ids:
-            transaction.on_commit(lambda mail_id=mail_id: mail_dispatch(mail_id=mail_id))
+            transaction.on_commit(lambda mail_id=mail_id: mail_dispatch(mail_id=mail_id, attempt=0))
     return len(ids)

@@ -61,12 +61,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "chorus.headers.PrivatePagesNotStoredMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -136,6 +138,10 @@ OTP_EMAIL_COOLDOWN_DURATION = 60
 # django-otp's growing delays, so a user always knows where they stand.
 OTP_EMAIL_THROTTLE_FACTOR = 0
 LOGIN_CODE_MAX_ATTEMPTS = 5
+# Across codes and factors: at most this many wrong second-factor answers per account in the window, then the
+# account's second factor is paused for the rest of the window and its owner is mailed.
+SECOND_FACTOR_MAX_FAILURES = 10
+SECOND_FACTOR_FAILURE_WINDOW = timedelta(hours=1)
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -233,8 +239,13 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "chorus.outbox.tasks.outbox_sweep", "schedule": 60.0},
 }
+# A queued mail's task has 2 minutes before the sweep hands the mail out again (Redis may have lost it).
 OUTBOX_SWEEP_AFTER_SECONDS = 120
-OUTBOX_MAX_ATTEMPTS = 6
+# After a failed attempt: wait 1, 2, 4, 8 minutes, then every 15 minutes; 100 attempts span 24 hours, so an
+# SMTP outage of hours loses nothing and a mail leaves at most 15 minutes after the server is back.
+OUTBOX_RETRY_BASE_SECONDS = 60
+OUTBOX_RETRY_MAX_SECONDS = 15 * 60
+OUTBOX_MAX_ATTEMPTS = 100
 
 # Rate limits (chorus/ratelimit.py) count per client IP; behind N proxies that append to X-Forwarded-For,
 # set TRUSTED_PROXY_COUNT=N (docker compose: 1).
@@ -272,6 +283,23 @@ if IS_PRODUCTION:
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+
+# Browser features the portal never uses, denied to every page and anything injected into it.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in [
+        "accelerometer",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    ]
+}
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

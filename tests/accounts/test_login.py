@@ -215,3 +215,60 @@ def test_code_checks_are_rate_limited(client, at_code_step, django_capture_on_co
 def test_signed_in_user_visiting_sign_in_goes_home(client, active_user):
     client.force_login(active_user)
     assert client.get("/compte/connexion/")["Location"] == "/"
+
+
+def sign_in_again(client, user, password, callbacks):
+    with callbacks(execute=True):
+        return client.post("/compte/connexion/", {"username": user.email, "password": password})
+
+
+def wrong_code_for(good: str) -> str:
+    return "000000" if good != "000000" else "111111"
+
+
+def test_wrong_codes_are_capped_per_account_across_codes_then_the_owner_is_mailed(
+    client, at_code_step, password, django_capture_on_commit_callbacks
+):
+    """Five wrong tries void a code; signing in again gives a new code, but not five more guesses each time:
+    ten wrong codes an hour per account, then a pause, and the owner is told."""
+    callbacks = django_capture_on_commit_callbacks
+    start = timezone.now()
+    for round_ in range(2):
+        with time_machine.travel(start + timedelta(seconds=61 * round_), tick=False):
+            if round_:
+                sign_in_again(client, at_code_step, password, callbacks)
+            for _ in range(5):
+                response = send_code(client, wrong_code_for(mailed_code()), callbacks)
+    assert "Trop de codes erronés" in page(response)
+    paused_mails = [m for m in mail.outbox if "Connexion suspendue" in m.subject]
+    assert [m.to for m in paused_mails] == [[at_code_step.email]]
+    assert "changez votre mot de passe" in " ".join(paused_mails[0].body.split())
+
+    # A third sign-in gets no new guesses: even the right code is refused during the pause.
+    with time_machine.travel(start + timedelta(seconds=200), tick=False):
+        sign_in_again(client, at_code_step, password, callbacks)
+        response = send_code(client, mailed_code(), callbacks)
+    assert "Trop de codes erronés" in page(response)
+    assert "_auth_user_id" not in client.session
+
+    # After the pause, the owner signs in with a fresh code.
+    with time_machine.travel(start + timedelta(hours=1, minutes=2), tick=False):
+        sign_in_again(client, at_code_step, password, callbacks)
+        assert send_code(client, mailed_code(), callbacks).status_code == 302
+    assert client.session["_auth_user_id"] == str(at_code_step.pk)
+    assert len([m for m in mail.outbox if "Connexion suspendue" in m.subject]) == 1
+
+
+def test_sign_in_codes_count_in_the_hourly_resend_limit(
+    client, active_user, password, django_capture_on_commit_callbacks, settings
+):
+    # No cooldown, so the twelve sign-ins happen within a second, inside one rate-limit window.
+    settings.OTP_EMAIL_COOLDOWN_DURATION = 0
+    for _ in range(12):
+        response = sign_in_again(client, active_user, password, django_capture_on_commit_callbacks)
+        assert response["Location"] == "/compte/connexion/code/"
+    code_mails = [m for m in mail.outbox if "code de connexion" in m.subject]
+    assert len(code_mails) == 10
+    response = client.get("/compte/connexion/code/")
+    assert "saisissez le dernier code reçu" in page(response)
+    assert client.post("/compte/connexion/code/", {"action": "resend"}).status_code == 429

@@ -1,10 +1,12 @@
 import io
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from structures.demo import FARM_SIRET
 from structures.models import StructureChange
+from tests.conftest import verify_session
 from tests.factories import BankAccountFactory, MembershipFactory, StructureFactory, UserFactory, valid_siret
 
 pytestmark = pytest.mark.django_db
@@ -60,6 +62,20 @@ def test_staff_without_the_bank_permission_cannot_download_a_rib(client):
     account = BankAccountFactory()
     client.force_login(UserFactory(staff=True))
     assert client.get(reverse("structures:bank_account_rib", args=[account.pk])).status_code == 404
+
+
+def test_staff_without_the_emailed_code_cannot_download_a_rib(client):
+    """The RIB copy is personal data: staff read it only once their session has passed the second factor,
+    as the admin itself and ticket attachments require; a password alone is not enough."""
+    account = BankAccountFactory()
+    staff = UserFactory(staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="view_bankaccount"))
+    client.force_login(staff)  # password only
+    assert client.get(reverse("structures:bank_account_rib", args=[account.pk])).status_code == 404
+    verify_session(client, staff)
+    response = client.get(reverse("structures:bank_account_rib", args=[account.pk]))
+    assert response.status_code == 200
+    response.close()
 
 
 def test_admin_changelists_answer(admin_client):
