@@ -26,6 +26,8 @@ PUBLIC_VIEWS = {
     "captcha-image-2x",
     "captcha-audio",
     "captcha-refresh",
+    "health_live",
+    "health_ready",
 }
 
 
