@@ -2,8 +2,9 @@
 the « Instructeurs » group, through allowed transitions only (a request is never edited field by field)."""
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
+from django.forms.models import BaseInlineFormSet
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -24,8 +25,29 @@ class EnergyProductAdmin(admin.ModelAdmin):
     ordering = ["position"]
 
 
+class RefundRateFormSet(BaseInlineFormSet):
+    """The rates of one campaign, checked together: the rows being saved must not overlap one another
+    (each row alone is also checked against the saved ones by the model's constraint)."""
+
+    def clean(self):
+        super().clean()
+        windows = []
+        for form in self.forms:
+            if not form.has_changed() and form.instance.pk is None:
+                continue
+            if self.can_delete and self._should_delete_form(form):
+                continue
+            rate = form.instance
+            if form.errors or rate.product_id is None or rate.deliveries_from is None:
+                continue
+            windows.append((rate.product, rate.deliveries_from, rate.deliveries_until))
+        if problems := services.rate_window_overlaps(windows):
+            raise ValidationError(problems)
+
+
 class RefundRateInline(admin.TabularInline):
     model = RefundRate
+    formset = RefundRateFormSet
     extra = 0
     fields = ["product", "amount", "legal_reference", "deliveries_from", "deliveries_until", "closes_on"]
 
@@ -46,6 +68,15 @@ class CampaignAdmin(admin.ModelAdmin):
 @admin.register(RefundRate)
 class RefundRateAdmin(admin.ModelAdmin):
     list_display = ["campaign", "product", "amount", "deliveries_from", "deliveries_until", "closes_on"]
+    fields = [
+        "campaign",
+        "product",
+        "amount",
+        "legal_reference",
+        "deliveries_from",
+        "deliveries_until",
+        "closes_on",
+    ]
     list_filter = ["campaign__year", "product"]
     list_select_related = ["campaign", "product"]
 

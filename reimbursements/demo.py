@@ -53,7 +53,11 @@ def _request(farm, farmer, year: int, lines: list[tuple[str, date, str, str]]) -
     )
     if created:
         for invoice_number, delivery_date, product_code, quantity in lines:
-            rate = campaign.rates.get(product__code=product_code)
+            rate = campaign.rates.get(
+                product__code=product_code,
+                deliveries_from__lte=delivery_date,
+                deliveries_until__gte=delivery_date,
+            )
             line = RefundLine(
                 request=refund_request,
                 invoice_number=invoice_number,

@@ -197,22 +197,35 @@ class LineForm(forms.Form):
 
 
 def estimate(*, campaign: Campaign, data) -> dict:
-    """The live estimate of one line, from raw form data: the same rate lookup and rounding as the save.
-    Anything incomplete or invalid gives no amount (the form says why when it is sent)."""
+    """The live estimate of one line, from raw form data: the same rate lookup (by delivery date) and
+    rounding as the save. `window` names the delivery period whose rate applies; `problem` says why there
+    is no rate (a date outside every window). Anything incomplete gives no amount."""
+    result = {"product": None, "rate": None, "window": "", "problem": "", "amount": None}
     product = (
         selectors.campaign_products(campaign, timezone.localdate())
         .filter(pk=_int(data.get("product")))
         .first()
     )
     if product is None:
-        return {"product": None, "rate": None, "amount": None}
-    rate = line_rate(campaign=campaign, product=product, delivery_date=None).amount
+        return result
+    result["product"] = product
+    try:
+        delivery_date = LineForm.base_fields["delivery_date"].clean(data.get("delivery_date") or None)
+    except ValidationError:
+        delivery_date = None
+    try:
+        rate = line_rate(campaign=campaign, product=product, delivery_date=delivery_date)
+    except RefundError as exc:
+        result["problem"] = " ".join(exc.messages)
+        return result
+    result.update(rate=rate.amount, window=rate.window_label)
     try:
         quantity = FrenchDecimalField(max_digits=12, decimal_places=3).clean(data.get("quantity", ""))
         line_quantity_check(product, quantity)
     except (RefundError, ValidationError):
-        return {"product": product, "rate": rate, "amount": None}
-    return {"product": product, "rate": rate, "amount": line_amount(quantity, rate)}
+        return result
+    result["amount"] = line_amount(quantity, rate.amount)
+    return result
 
 
 def _int(value) -> int | None:

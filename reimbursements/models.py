@@ -8,8 +8,11 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db import models
-from django.db.models import Q
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateRangeField, RangeOperators
+from django.core.exceptions import ValidationError
+from django.db import connections, models
+from django.db.models import F, Func, Q, Value
 
 from structures.models import BankAccount, BeneficiaryCategory, Structure
 
@@ -111,8 +114,78 @@ class Campaign(models.Model):
         return self.opens_on <= day <= self.closes_on
 
 
+def day_fr(day: date) -> str:
+    return f"{day:%d/%m/%Y}"
+
+
+def window_label(start: date, end: date) -> str:
+    """« du 01/01/2024 au 30/06/2024 »: how every page and message names a delivery window."""
+    return f"du {day_fr(start)} au {day_fr(end)}"
+
+
+class DeliveryWindow(Func):
+    """The closed range of delivery days a rate covers, as a PostgreSQL daterange."""
+
+    function = "DATERANGE"
+    output_field = DateRangeField()
+
+    def __init__(self, start, end):
+        super().__init__(start, end, Value("[]"))
+
+
+class PostgresOnlyExclusionConstraint(ExclusionConstraint):
+    """An exclusion constraint created on PostgreSQL only. SQLite (the embedded mode) has neither gist
+    indexes nor range types: there the same rule is checked by a query when the model is validated (the
+    admin's forms do), and by the rate services."""
+
+    @staticmethod
+    def _is_postgres(connection) -> bool:
+        return connection.vendor == "postgresql"
+
+    def constraint_sql(self, model, schema_editor):
+        return (
+            super().constraint_sql(model, schema_editor)
+            if self._is_postgres(schema_editor.connection)
+            else None
+        )
+
+    def create_sql(self, model, schema_editor):
+        return (
+            super().create_sql(model, schema_editor) if self._is_postgres(schema_editor.connection) else None
+        )
+
+    def remove_sql(self, model, schema_editor):
+        return (
+            super().remove_sql(model, schema_editor) if self._is_postgres(schema_editor.connection) else None
+        )
+
+    def validate(self, model, instance, exclude=None, using="default"):
+        if self._is_postgres(connections[using]):
+            return super().validate(model, instance, exclude=exclude, using=using)
+        if exclude and {"campaign", "product", "deliveries_from", "deliveries_until"} & set(exclude):
+            return None
+        if overlapping_rates(
+            campaign_id=instance.campaign_id,
+            product_id=instance.product_id,
+            start=instance.deliveries_from,
+            end=instance.deliveries_until,
+            exclude_pk=instance.pk,
+        ).exists():
+            raise ValidationError(self.get_violation_error_message(), code=self.violation_error_code)
+        return None
+
+
+def overlapping_rates(*, campaign_id, product_id, start: date, end: date, exclude_pk=None):
+    """Rates of the same product and campaign whose delivery window shares a day with [start, end]."""
+    return RefundRate.objects.filter(
+        campaign_id=campaign_id, product_id=product_id, deliveries_from__lte=end, deliveries_until__gte=start
+    ).exclude(pk=exclude_pk)
+
+
 class RefundRate(models.Model):
-    """« Taux de remboursement » of one product for one campaign, in euros per unit."""
+    """« Taux de remboursement » of one product for one campaign and one delivery window, in euros per
+    unit. A product may have several rates in a year (GNR 2024 before and after 1 July), never two for the
+    same delivery day."""
 
     campaign = models.ForeignKey(
         Campaign, verbose_name="campagne", on_delete=models.CASCADE, related_name="rates"
@@ -123,10 +196,10 @@ class RefundRate(models.Model):
     amount = models.DecimalField("taux (€ par unité)", max_digits=9, decimal_places=4)
     legal_reference = models.CharField("référence légale", max_length=250)
     deliveries_from = models.DateField(
-        "livraisons à partir du", null=True, blank=True, help_text="Vide : depuis le 1er janvier."
+        "livraisons à partir du", blank=True, help_text="Vide : depuis le 1er janvier de l'année."
     )
     deliveries_until = models.DateField(
-        "livraisons jusqu'au", null=True, blank=True, help_text="Vide : jusqu'au 31 décembre."
+        "livraisons jusqu'au", blank=True, help_text="Vide : jusqu'au 31 décembre de l'année."
     )
     closes_on = models.DateField(
         "clôture propre à ce produit",
@@ -138,12 +211,24 @@ class RefundRate(models.Model):
     class Meta:
         verbose_name = "taux de remboursement"
         verbose_name_plural = "taux de remboursement"
-        ordering = ["-campaign__year", "product__position"]
+        ordering = ["-campaign__year", "product__position", "deliveries_from"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["campaign", "product"],
-                name="refund_rate_one_per_campaign_product",
-                violation_error_message="Ce produit a déjà un taux pour cette campagne.",
+            PostgresOnlyExclusionConstraint(
+                name="refund_rate_windows_do_not_overlap",
+                expressions=[
+                    ("campaign", RangeOperators.EQUAL),
+                    ("product", RangeOperators.EQUAL),
+                    (DeliveryWindow(F("deliveries_from"), F("deliveries_until")), RangeOperators.OVERLAPS),
+                ],
+                violation_error_message=(
+                    "Ce produit a déjà un taux pour une partie de ces dates de livraison dans cette campagne : "
+                    "les périodes d'un même produit ne peuvent pas se chevaucher."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(deliveries_until__gte=F("deliveries_from")),
+                name="refund_rate_window_ordered",
+                violation_error_message="La fin de la période de livraison doit suivre son début.",
             ),
             models.CheckConstraint(
                 condition=Q(amount__gt=0),
@@ -153,15 +238,52 @@ class RefundRate(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.product} {self.campaign.year} : {self.amount} €/{self.product.unit_symbol}"
+        return (
+            f"{self.product} {self.campaign.year} ({self.window_label}) : "
+            f"{self.amount} €/{self.product.unit_symbol}"
+        )
+
+    def save(self, *args, **kwargs):
+        # A rate created in code without a window covers the whole year, as the admin form would make it.
+        if self.deliveries_from is None:
+            self.deliveries_from = date(self.campaign.year, 1, 1)
+        if self.deliveries_until is None:
+            self.deliveries_until = date(self.campaign.year, 12, 31)
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        """Empty window ends mean the whole year; both ends must lie in the campaign's year."""
+        try:
+            campaign = self.campaign
+        except Campaign.DoesNotExist:
+            return
+        if not campaign.year:
+            return
+        if self.deliveries_from is None:
+            self.deliveries_from = date(campaign.year, 1, 1)
+        if self.deliveries_until is None:
+            self.deliveries_until = date(campaign.year, 12, 31)
+        errors = {}
+        for field in ("deliveries_from", "deliveries_until"):
+            if getattr(self, field).year != campaign.year:
+                errors[field] = (
+                    f"Les livraisons d'un taux de la campagne {campaign.year} doivent être datées de "
+                    f"{campaign.year}."
+                )
+        if not errors and self.deliveries_until < self.deliveries_from:
+            errors["deliveries_until"] = "La fin de la période de livraison doit suivre son début."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def window_label(self) -> str:
+        return window_label(self.deliveries_from, self.deliveries_until)
 
     def last_filing_day(self) -> date:
         return self.closes_on or self.campaign.closes_on
 
     def covers_delivery(self, day: date) -> bool:
-        return (self.deliveries_from is None or day >= self.deliveries_from) and (
-            self.deliveries_until is None or day <= self.deliveries_until
-        )
+        return self.deliveries_from <= day <= self.deliveries_until
 
 
 class RefundRequest(models.Model):

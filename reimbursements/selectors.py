@@ -48,11 +48,15 @@ def active_bank_accounts(structure_ids) -> QuerySet[BankAccount]:
 
 
 def campaign_rates(campaign: Campaign) -> list[RefundRate]:
-    return list(campaign.rates.select_related("product").order_by("product__position"))
+    return list(campaign.rates.select_related("product").order_by("product__position", "deliveries_from"))
 
 
 def campaign_products(campaign: Campaign, today: date) -> QuerySet[EnergyProduct]:
     """Products with a rate for the campaign whose own filing deadline, if any, has not passed."""
-    return EnergyProduct.objects.filter(
-        Q(rates__closes_on__isnull=True) | Q(rates__closes_on__gte=today), rates__campaign=campaign
-    ).order_by("position")
+    return (
+        EnergyProduct.objects.filter(
+            Q(rates__closes_on__isnull=True) | Q(rates__closes_on__gte=today), rates__campaign=campaign
+        )
+        .distinct()
+        .order_by("position")
+    )

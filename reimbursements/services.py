@@ -1,6 +1,7 @@
 """Every write on refund requests: header, lines, filing, instruction. Each function runs in one
 transaction, locks the request it decides on, and raises a RefundError with a French message."""
 
+import itertools
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -20,7 +21,9 @@ from reimbursements.models import (
     RefundLine,
     RefundRate,
     RefundRequest,
+    day_fr,
     line_amount,
+    window_label,
 )
 from structures.models import BankAccount, BeneficiaryCategory, Membership, Structure, StructureChange
 
@@ -78,44 +81,82 @@ class Header:
     save_to_structure: bool = False
 
 
+def campaign_rate_table(campaign: Campaign) -> dict[int, list[RefundRate]]:
+    """Every rate of the campaign by product id, in delivery order: one query for a whole request."""
+    table: dict[int, list[RefundRate]] = {}
+    for rate in campaign.rates.select_related("campaign").order_by("deliveries_from"):
+        table.setdefault(rate.product_id, []).append(rate)
+    return table
+
+
+def _windows(rates: list[RefundRate]) -> str:
+    return " ; ".join(rate.window_label for rate in rates)
+
+
 def line_rate(
-    *, campaign: Campaign, product: EnergyProduct, delivery_date: date | None, rates: dict | None = None
+    *,
+    campaign: Campaign,
+    product: EnergyProduct,
+    delivery_date: date | None,
+    rates: dict[int, list[RefundRate]] | None = None,
 ) -> RefundRate:
-    """The rate of `product` for the campaign, checked against the delivery date; the one rule used by the
-    form, the live estimate and the filing. `rates` (product id → rate) saves a query per line."""
+    """The rate of `product` for the delivery date: the one rule used by the form, the live estimate, the
+    save, the filing and the import. Without a date, only a product with a single window has a rate.
+    `rates` (from campaign_rate_table) saves a query per line."""
     if rates is None:
-        rate = (
-            RefundRate.objects.filter(campaign=campaign, product=product).select_related("campaign").first()
+        candidates = list(
+            RefundRate.objects.filter(campaign=campaign, product=product)
+            .select_related("campaign")
+            .order_by("deliveries_from")
         )
     else:
-        rate = rates.get(product.pk)
-    if rate is None:
+        candidates = rates.get(product.pk, [])
+    if not candidates:
         raise RefundError(
             f"Aucun taux de remboursement n'est fixé pour le produit « {product} » en {campaign.year}.",
             field="product",
         )
-    if delivery_date is not None:
-        if delivery_date.year != campaign.year:
-            raise RefundError(
-                f"La date de livraison doit être comprise dans l'année de la demande ({campaign.year}).",
-                field="delivery_date",
-            )
-        if not rate.covers_delivery(delivery_date):
-            raise RefundError(
-                f"Le taux du produit « {product} » en {campaign.year} ne s'applique qu'aux livraisons "
-                f"{_window(rate)}.",
-                field="delivery_date",
-            )
-    return rate
+    if delivery_date is None:
+        if len(candidates) == 1:
+            return candidates[0]
+        raise RefundError(
+            f"Le taux du produit « {product} » en {campaign.year} dépend de la date de livraison "
+            f"(livraisons {_windows(candidates)}) : indiquez-la.",
+            field="delivery_date",
+        )
+    if delivery_date.year != campaign.year:
+        raise RefundError(
+            f"La date de livraison doit être comprise dans l'année de la demande ({campaign.year}).",
+            field="delivery_date",
+        )
+    for rate in candidates:
+        if rate.covers_delivery(delivery_date):
+            return rate
+    raise RefundError(
+        f"Aucun taux du produit « {product} » ne s'applique aux livraisons du {day_fr(delivery_date)}. "
+        f"Taux fixés en {campaign.year} pour les livraisons {_windows(candidates)}.",
+        field="delivery_date",
+    )
 
 
-def _window(rate: RefundRate) -> str:
-    parts = []
-    if rate.deliveries_from:
-        parts.append(f"à partir du {rate.deliveries_from:%d/%m/%Y}")
-    if rate.deliveries_until:
-        parts.append(f"jusqu'au {rate.deliveries_until:%d/%m/%Y}")
-    return " et ".join(parts)
+def rate_window_overlaps(windows: list[tuple[EnergyProduct, date, date]]) -> list[str]:
+    """What is wrong with a campaign's set of rate windows: two windows of one product sharing a day.
+    The admin's campaign form checks its rows with it before saving; PostgreSQL's exclusion constraint
+    (and the model's validation, on SQLite) guard the rows already saved."""
+    problems = []
+    by_product: dict[int, list[tuple[EnergyProduct, date, date]]] = {}
+    for window in windows:
+        by_product.setdefault(window[0].pk, []).append(window)
+    for product_windows in by_product.values():
+        product_windows.sort(key=lambda window: window[1])
+        for (product, start, end), (_, next_start, next_end) in itertools.pairwise(product_windows):
+            if next_start <= end:
+                problems.append(
+                    f"« {product} » : les périodes de livraison {window_label(start, end)} et "
+                    f"{window_label(next_start, next_end)} se chevauchent. Une livraison ne peut avoir "
+                    "qu'un taux."
+                )
+    return problems
 
 
 def _check_header(*, structure: Structure, header: Header, user) -> None:
@@ -320,7 +361,7 @@ def _filing_problems(refund_request: RefundRequest, today: date) -> list[str]:
     if not refund_request.not_in_difficulty:
         problems.append("Cochez la déclaration sur l'honneur dans l'en-tête.")
     lines = list(refund_request.lines.select_related("product"))
-    rates = {rate.product_id: rate for rate in campaign.rates.select_related("campaign")}
+    rates = campaign_rate_table(campaign)
     if not lines:
         problems.append("Ajoutez au moins une ligne de demande.")
     for line in lines:

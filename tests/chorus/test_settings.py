@@ -52,6 +52,18 @@ def test_production_refuses_unsafe_configuration(override, message):
     assert message in result.stderr
 
 
+def test_production_rate_limits_fall_back_to_local_memory_when_redis_is_down():
+    result = run_manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.CACHES[settings.RATELIMIT_USE_CACHE])",
+        **PRODUCTION_ENV,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "chorus.ratelimit.FallbackRedisCache" in result.stdout
+    assert "redis://redis.invalid:6379/0" in result.stdout
+
+
 def test_seed_demo_is_refused_in_production():
     result = run_manage("seed_demo", **PRODUCTION_ENV)
     assert result.returncode != 0

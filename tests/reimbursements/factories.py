@@ -36,7 +36,13 @@ class RefundLineFactory(factory.django.DjangoModelFactory):
     delivery_date = factory.LazyAttribute(lambda o: date(o.request.campaign.year, 3, 15))
     product = factory.LazyFunction(lambda: EnergyProduct.objects.get(code="gnr"))
     quantity = Decimal("100")
-    rate = factory.LazyAttribute(lambda o: o.request.campaign.rates.get(product=o.product).amount)
+    rate = factory.LazyAttribute(
+        lambda o: (
+            o.request.campaign.rates.get(
+                product=o.product, deliveries_from__lte=o.delivery_date, deliveries_until__gte=o.delivery_date
+            ).amount
+        )
+    )
     amount = factory.LazyAttribute(lambda o: line_amount(o.quantity, o.rate))
     invoice_copy = factory.django.FileField(filename="facture.pdf", data=factory.LazyFunction(pdf_bytes))
     invoice_original_name = "Facture carburant.pdf"
