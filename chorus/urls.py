@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path, re_path
 
-from chorus import health, views
+from chorus import health, observability, views
 from support import views as support_views
 
 # django-simple-captcha's views, reachable by visitors despite LoginRequiredMiddleware.
@@ -41,4 +41,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("sante/vivant", health.live, name="health_live"),
     path("sante/pret", health.ready, name="health_ready"),
+    path("metriques", observability.metrics, name="metrics"),
 ]

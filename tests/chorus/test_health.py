@@ -91,7 +91,7 @@ def test_probes_are_not_redirected_to_https_in_production(settings, client):
         "from django.conf import settings; print(settings.SECURE_REDIRECT_EXEMPT)",
         **PRODUCTION_ENV,
     )
-    assert shown.stdout.strip().splitlines()[-1] == "['^sante/']", shown.stderr
+    assert shown.stdout.strip().splitlines()[-1] == "['^sante/', '^metriques$']", shown.stderr
     settings.SECURE_SSL_REDIRECT = True
     settings.SECURE_REDIRECT_EXEMPT = ["^sante/"]
     assert client.get(READY).status_code == 200

@@ -28,6 +28,8 @@ PUBLIC_VIEWS = {
     "captcha-refresh",
     "health_live",
     "health_ready",
+    # Not public: 404 unless the scraper sends the METRICS_TOKEN (tests/chorus/test_observability.py).
+    "metrics",
 }
 
 
