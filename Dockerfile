@@ -3,7 +3,7 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 
-RUN apt-get update && apt-get install -y --no-install-recommends flite \
+RUN apt-get update && apt-get install -y --no-install-recommends espeak-ng flite sox \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --create-home --uid 1000 chorus
 

@@ -7,6 +7,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.urls import reverse
 from django.utils.html import format_html
 
+from accounts import captcha_audio
 from accounts.models import User
 
 NAME_RE = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿŒœ][A-Za-zÀ-ÖØ-öø-ÿŒœ' .\-]*$")
@@ -108,10 +109,14 @@ class SignupForm(PersonalInformationForm):
 
 
 class AccessibleCaptchaInput(CaptchaTextInput):
-    """The typed answer gets a real <label> (a fieldset legend would leave the text box unlabelled)."""
+    """The typed answer gets a real <label> (a fieldset legend would leave the text box unlabelled). The
+    audio link is offered whenever a speech synthesiser is installed (the library asks for flite only)."""
 
     template_name = "captcha/widgets/captcha.html"
     use_fieldset = False
+
+    def audio_url(self):
+        return reverse("captcha-audio", kwargs={"key": self._key}) if captcha_audio.is_available() else None
 
 
 class CaptchaForm(forms.Form):

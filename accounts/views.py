@@ -1,17 +1,23 @@
+import io
 from datetime import timedelta
 
+from captcha.models import CaptchaStore
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_safe
 from django_otp import login as otp_login
+from ranged_response import RangedFileResponse
 
-from accounts import services
+from accounts import captcha_audio as audio
+from accounts import factors, services
+from accounts.factor_forms import FactorCodeForm, LoginFactorForm
 from accounts.forms import (
     CaptchaForm,
     ChangePasswordForm,
@@ -26,7 +32,7 @@ from accounts.forms import (
 )
 from accounts.models import AccountLink, User
 from accounts.password_validation import RULES
-from chorus.ratelimit import exceeded, too_many_requests, value_key
+from chorus.ratelimit import client_ip, exceeded, too_many_requests, value_key
 
 CAPTCHA_SESSION_KEY = "signup_captcha_passed_at"
 CAPTCHA_PASS_VALIDITY = timedelta(minutes=15)
@@ -34,11 +40,18 @@ PENDING_SESSION_KEY = "login_pending"
 
 SIGNUP_LIMITS = {"ip": ("ip", "10/h")}
 CAPTCHA_LIMITS = {"ip": ("ip", "60/h")}
+# Each listen runs a speech synthesiser: a few per captcha is plenty for a person.
+CAPTCHA_AUDIO_LIMITS = {"ip": ("ip", "30/h")}
 SIGNIN_IP_LIMITS = {"ip": ("ip", "60/h")}
-# At most 100 failed sign-ins an hour per account (OWASP ASVS 2.2.1). The counter is read before trying and
-# bumped after a failure; django-ratelimit refuses once the count is *above* the rate, hence 100 - 1.
-SIGNIN_FAILURES_PER_ACCOUNT = 100
-SIGNIN_ACCOUNT_RATE = f"{SIGNIN_FAILURES_PER_ACCOUNT - 1}/h"
+# OWASP (Authentication and Credential Stuffing cheat sheets): wrong passwords are throttled per (account, IP)
+# and per IP, never per account alone, or anyone could lock a known account. Per account, many failures only
+# add a captcha: its owner still signs in, and still has to pass the e-mailed code. Failure counters are read
+# before trying and bumped after a failure; django-ratelimit refuses once the count is *above* the rate,
+# hence N - 1.
+SIGNIN_FAILURES_PER_ACCOUNT_AND_IP = 10
+SIGNIN_PAIR_RATE = f"{SIGNIN_FAILURES_PER_ACCOUNT_AND_IP - 1}/h"
+SIGNIN_FAILURES_BEFORE_CAPTCHA = 5
+SIGNIN_CAPTCHA_RATE = f"{SIGNIN_FAILURES_BEFORE_CAPTCHA - 1}/h"
 # Codes mailed per account an hour, by « Renvoyer un code » or by signing in again (peeked before sending, hence
 # 10 - 1 as above).
 CODES_PER_HOUR = 10
@@ -105,6 +118,28 @@ def signup(request):
         "accounts/signup.html",
         {"form": form, "captcha_form": captcha_form, "captcha_passed": captcha_passed},
     )
+
+
+@login_not_required
+@require_safe
+def captcha_audio(request, key):
+    """The captcha's letters read in French (see accounts/captcha_audio.py), under the URL name
+    django-simple-captcha's widget links to."""
+    if not audio.is_available():
+        raise Http404
+    if exceeded(request, "captcha-audio", CAPTCHA_AUDIO_LIMITS):
+        return too_many_requests(request)
+    store = CaptchaStore.objects.filter(hashkey=key, expiration__gt=timezone.now()).first()
+    if store is None:
+        return HttpResponse(status=410)  # gone, as the library answers: crawlers forget the address
+    try:
+        wav, _engine = audio.challenge_wav(store.challenge)
+    except audio.AudioUnavailable:
+        raise Http404 from None
+    # Ranges let browsers' audio players seek and replay.
+    response = RangedFileResponse(request, io.BytesIO(wav), content_type="audio/wav")
+    response["Content-Disposition"] = 'attachment; filename="captcha.wav"'
+    return response
 
 
 @login_not_required
@@ -189,26 +224,54 @@ def login_view(request):
         return redirect(settings.LOGIN_REDIRECT_URL)
     form = LoginForm(request, data=_posted(request))
     next_url = request.POST.get("next") or request.GET.get("next") or ""
+    captcha_form = None
     if request.method == "POST":
         email = (request.POST.get("username") or "").strip().lower()
-        account_key = {"account": (value_key(email), SIGNIN_ACCOUNT_RATE)}
+        pair_key = {"account-ip": (value_key(f"{email} {client_ip(request)}"), SIGNIN_PAIR_RATE)}
+        account_key = {"account": (value_key(email), SIGNIN_CAPTCHA_RATE)}
         if exceeded(request, "signin", SIGNIN_IP_LIMITS) or exceeded(
-            request, "signin-failures", account_key, increment=False
+            request, "signin-failures", pair_key, increment=False
         ):
             return too_many_requests(request)
+        if exceeded(request, "signin-failures", account_key, increment=False):
+            captcha_form = CaptchaForm(request.POST)
+            if not captcha_form.is_valid():
+                # The password is not tried without the captcha: the answer says nothing about it.
+                form = LoginForm(request, initial={"username": request.POST.get("username", "")})
+                if "captcha_1" not in request.POST:
+                    captcha_form = CaptchaForm()
+                    messages.warning(
+                        request,
+                        "Pour protéger ce compte, plusieurs essais de mot de passe ayant échoué, recopiez les "
+                        "caractères de l'image puis saisissez de nouveau votre mot de passe.",
+                    )
+                return render(
+                    request,
+                    "accounts/login.html",
+                    {"form": form, "next": next_url, "captcha_form": captcha_form},
+                )
         if form.is_valid():
             user = form.get_user()
-            _send_code_at_sign_in(request, user)
+            # With an authenticator app or backup codes, the user first picks a factor (nothing is mailed
+            # unless they pick the e-mailed code); otherwise the code is mailed at once, as before.
+            several = len(factors.user_factors(user=user).choices) > 1
+            if not several:
+                _send_code_at_sign_in(request, user)
             request.session.cycle_key()
             request.session[PENDING_SESSION_KEY] = {
                 "user_id": user.pk,
                 "backend": user.backend,
                 "next": _safe_next(request, next_url),
                 "started": timezone.now().timestamp(),
+                "factor": None if several else factors.EMAIL,
             }
-            return redirect("accounts:login_code")
-        exceeded(request, "signin-failures", account_key)
-    return render(request, "accounts/login.html", {"form": form, "next": next_url})
+            return redirect("accounts:login_factor" if several else "accounts:login_code")
+        exceeded(request, "signin-failures", {**pair_key, **account_key})
+        if exceeded(request, "signin-failures", account_key, increment=False):
+            captcha_form = CaptchaForm()  # asked from the next try on (a solved captcha is used up)
+    return render(
+        request, "accounts/login.html", {"form": form, "next": next_url, "captcha_form": captcha_form}
+    )
 
 
 def _code_send_limited(request, user: User, *, increment: bool) -> bool:
@@ -244,16 +307,68 @@ def _pending_user(request) -> tuple[User | None, dict]:
     return user, pending
 
 
+def _sign_in_expired(request):
+    request.session.pop(PENDING_SESSION_KEY, None)
+    messages.info(
+        request, "Votre connexion a expiré. Saisissez de nouveau votre adresse et votre mot de passe."
+    )
+    return redirect("accounts:login")
+
+
+def _finish_sign_in(request, user: User, pending: dict, device):
+    request.session.pop(PENDING_SESSION_KEY, None)
+    login(request, user, backend=pending["backend"])  # cycles the session key again
+    otp_login(request, device)
+    return redirect(pending["next"])
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def login_factor(request):
+    """After the password, for an account with several factors: which one confirms this sign-in."""
+    user, pending = _pending_user(request)
+    if user is None:
+        return _sign_in_expired(request)
+    choices = factors.user_factors(user=user).choices
+    form = LoginFactorForm(_posted(request), choices=choices)
+    if request.method == "POST" and form.is_valid():
+        factor = form.cleaned_data["factor"]
+        if factor == factors.EMAIL:
+            _send_code_at_sign_in(request, user)
+        request.session[PENDING_SESSION_KEY] = {**pending, "factor": factor}
+        return redirect("accounts:login_code")
+    return render(request, "accounts/login_factor.html", {"form": form})
+
+
+def _login_other_factor(request, user: User, pending: dict, factor: str):
+    """The sign-in code of the authenticator app or a backup code."""
+    form = FactorCodeForm(_posted(request), factor=factor)
+    if request.method == "POST":
+        if exceeded(request, "code-check", CODE_CHECK_LIMITS):
+            return too_many_requests(request)
+        if form.is_valid():
+            try:
+                device = factors.factor_verify(user=user, factor=factor, code=form.cleaned_data["code"])
+            except services.AccountError as exc:
+                form.add_error("code", str(exc))
+            else:
+                return _finish_sign_in(request, user, pending, device)
+    return render(request, "accounts/login_code.html", {"form": form, "factor": factor, "several": True})
+
+
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def login_code(request):
     user, pending = _pending_user(request)
     if user is None:
-        request.session.pop(PENDING_SESSION_KEY, None)
-        messages.info(
-            request, "Votre connexion a expiré. Saisissez de nouveau votre adresse et votre mot de passe."
-        )
-        return redirect("accounts:login")
+        return _sign_in_expired(request)
+    factor = pending.get("factor", factors.EMAIL)
+    if factor is None:
+        return redirect("accounts:login_factor")
+    if factor != factors.EMAIL:
+        if factor not in factors.user_factors(user=user).choices:
+            return redirect("accounts:login_factor")
+        return _login_other_factor(request, user, pending, factor)
     form = LoginCodeForm()
     paused_until = services.second_factor_paused_until(user=user)
     if request.method == "GET" and paused_until is not None:
@@ -281,14 +396,17 @@ def login_code(request):
             except services.AccountError as exc:
                 form.add_error("code", str(exc))
             else:
-                request.session.pop(PENDING_SESSION_KEY, None)
-                login(request, user, backend=pending["backend"])  # cycles the session key again
-                otp_login(request, device)
-                return redirect(pending["next"])
+                return _finish_sign_in(request, user, pending, device)
     return render(
         request,
         "accounts/login_code.html",
-        {"form": form, "email": user.email, "minutes": settings.OTP_EMAIL_TOKEN_VALIDITY // 60},
+        {
+            "form": form,
+            "factor": factors.EMAIL,
+            "several": len(factors.user_factors(user=user).choices) > 1,
+            "email": user.email,
+            "minutes": settings.OTP_EMAIL_TOKEN_VALIDITY // 60,
+        },
     )
 
 

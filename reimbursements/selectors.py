@@ -1,9 +1,10 @@
 """Reads across relations. Access is always decided by queryset: a user sees the requests of the
 structures they are attached to, and nothing else."""
 
+from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from reimbursements.models import Campaign, EnergyProduct, RefundRate, RefundRequest
 from structures.models import BankAccount, Structure
@@ -60,3 +61,33 @@ def campaign_products(campaign: Campaign, today: date) -> QuerySet[EnergyProduct
         .distinct()
         .order_by("position")
     )
+
+
+@dataclass(frozen=True)
+class CampaignState:
+    """A campaign as the calendar shows it on a given day."""
+
+    campaign: Campaign
+    has_rates: bool
+    today: date
+
+    @property
+    def is_open(self) -> bool:
+        return self.has_rates and self.campaign.is_open_on(self.today)
+
+    @property
+    def has_started(self) -> bool:
+        return self.campaign.opens_on <= self.today
+
+    @property
+    def days_left(self) -> int:
+        return (self.campaign.closes_on - self.today).days
+
+
+def campaign_calendar(today: date) -> list[CampaignState]:
+    """Campaigns not yet closed, most recent first, those still waiting for their rates included (they are
+    listed with « Taux non encore publiés » rather than hidden). One query."""
+    campaigns = (
+        Campaign.objects.filter(closes_on__gte=today).annotate(rate_count=Count("rates")).order_by("-year")
+    )
+    return [CampaignState(campaign=c, has_rates=c.rate_count > 0, today=today) for c in campaigns]

@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "captcha",
     "django_otp",
     "django_otp.plugins.otp_email",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "chorus.apps.ChorusConfig",
     "chorus.outbox",
     "accounts",
@@ -166,6 +168,13 @@ LOGIN_CODE_MAX_ATTEMPTS = 5
 # account's second factor is paused for the rest of the window and its owner is mailed.
 SECOND_FACTOR_MAX_FAILURES = 10
 SECOND_FACTOR_FAILURE_WINDOW = timedelta(hours=1)
+# Authenticator apps (TOTP) and backup codes: the same cap applies, so django-otp's own growing delays are off
+# (they would silently refuse a right code typed a second after a wrong one). A clock drift of one 30-second
+# step either way is accepted, never more: OTP_TOTP_SYNC would let an accepted drift widen the window.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+OTP_TOTP_SYNC = False
+OTP_TOTP_ISSUER = "Chorus Agri"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -262,6 +271,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "chorus.outbox.tasks.outbox_sweep", "schedule": 60.0},
+    "password-reset-sweep": {"task": "accounts.tasks.password_reset_sweep", "schedule": 60.0},
 }
 # A queued mail's task has 2 minutes before the sweep hands the mail out again (Redis may have lost it).
 OUTBOX_SWEEP_AFTER_SECONDS = 120
@@ -286,7 +296,10 @@ CAPTCHA_LENGTH = 6
 CAPTCHA_TIMEOUT = 15  # minutes
 CAPTCHA_IMAGE_SIZE = (180, 60)
 CAPTCHA_FONT_SIZE = 36
-# The audio version for blind users is offered when Debian's flite is installed (sox adds noise).
+# The audio version for blind users is offered when a speech synthesiser is installed: Debian's espeak-ng
+# reads the letters in French (accounts/captcha_audio.py), flite (English letters) is the fallback; sox adds
+# noise.
+CAPTCHA_ESPEAK_PATH = env.str("CAPTCHA_ESPEAK_PATH", default=shutil.which("espeak-ng") or "") or None
 CAPTCHA_FLITE_PATH = env.str("CAPTCHA_FLITE_PATH", default=shutil.which("flite") or "") or None
 CAPTCHA_SOX_PATH = env.str("CAPTCHA_SOX_PATH", default=shutil.which("sox") or "") or None
 if IS_PRODUCTION and CAPTCHA_TEST_MODE:

@@ -1,6 +1,9 @@
 from decimal import Decimal
 
 from django import template
+from django.utils import timezone
+
+from reimbursements import selectors
 
 register = template.Library()
 
@@ -21,3 +24,10 @@ def decimal_fr(value) -> str:
     if value is None or value == "":
         return ""
     return f"{Decimal(value).normalize():f}".replace(".", ",")
+
+
+@register.inclusion_tag("reimbursements/_calendar.html")
+def campaign_calendar():
+    """The campaigns' calendar (dates, days left, rates not yet published), for the request list and the
+    signed-in home page."""
+    return {"states": selectors.campaign_calendar(timezone.localdate())}

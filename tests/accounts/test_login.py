@@ -184,26 +184,62 @@ def test_sign_in_is_rate_limited_per_ip(client, active_user):
     assert response.status_code == 429
 
 
-def test_failed_sign_ins_are_capped_per_account_across_ips(client, active_user, password, settings):
+def test_many_failures_from_many_ips_never_lock_the_owner_out(
+    client, active_user, password, django_capture_on_commit_callbacks
+):
+    """OWASP: an attacker who knows the address cannot lock the account; its owner, from a fresh IP, is asked
+    for a captcha and then passes with the right password (the e-mailed code still follows)."""
     for n in range(100):
         client.post(
             "/compte/connexion/",
             {"username": active_user.email, "password": "Faux-2024!"},
             REMOTE_ADDR=f"198.51.{n // 50}.{n % 50 + 1}",
         )
+    owner = {"username": active_user.email, "password": password}
+    response = client.post("/compte/connexion/", owner, REMOTE_ADDR="203.0.113.200")
+    assert response.status_code == 200
+    assert "Pour protéger ce compte" in page(response)
+    assert 'name="captcha_1"' in response.text
+    assert active_user.email in response.text  # the typed address is kept
+    assert "_auth_user_id" not in client.session
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/compte/connexion/",
+            {**owner, "captcha_0": "key", "captcha_1": "passed"},
+            REMOTE_ADDR="203.0.113.200",
+        )
+    assert response["Location"] == "/compte/connexion/code/"
+
+
+def test_the_captcha_is_asked_before_the_password_is_checked(client, active_user):
+    for n in range(10):
+        client.post(
+            "/compte/connexion/",
+            {"username": active_user.email, "password": "Faux-2024!"},
+            REMOTE_ADDR=f"198.51.100.{n + 1}",
+        )
+    # A wrong captcha: the password is not even tried, so the answer tells nothing about it.
     response = client.post(
         "/compte/connexion/",
-        {"username": active_user.email, "password": password},
-        REMOTE_ADDR="203.0.113.200",
+        {"username": active_user.email, "password": "Faux-2024!", "captcha_0": "key", "captcha_1": "wrong"},
+        REMOTE_ADDR="203.0.113.9",
     )
-    assert response.status_code == 429
-    # The reset path stays open to the real owner.
-    assert (
+    assert "Les caractères saisis ne correspondent pas" in page(response)
+    assert "Adresse électronique ou mot de passe incorrect" not in page(response)
+
+
+def test_failed_sign_ins_are_limited_per_account_and_ip(client, active_user, password):
+    captcha = {"captcha_0": "key", "captcha_1": "passed"}  # an attacker who solves captchas
+    for _ in range(10):
         client.post(
-            "/compte/mot-de-passe-oublie/", {"email": active_user.email}, REMOTE_ADDR="203.0.113.201"
-        ).status_code
-        == 302
-    )
+            "/compte/connexion/",
+            {"username": active_user.email, "password": "Faux-2024!", **captcha},
+            REMOTE_ADDR="198.51.100.7",
+        )
+    owner = {"username": active_user.email, "password": password, **captcha}
+    assert client.post("/compte/connexion/", owner, REMOTE_ADDR="198.51.100.7").status_code == 429
+    # The same IP may still sign in to another account, and the owner from another IP.
+    assert client.post("/compte/connexion/", owner, REMOTE_ADDR="198.51.100.8").status_code == 302
 
 
 def test_code_checks_are_rate_limited(client, at_code_step, django_capture_on_commit_callbacks):

@@ -14,6 +14,7 @@ PUBLIC_VIEWS = {
     "accounts:signup_done",
     "accounts:activate",
     "accounts:login",
+    "accounts:login_factor",
     "accounts:login_code",
     "accounts:password_reset",
     "accounts:reset_confirm",

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def follow_user_menu(page, user, link):
     """The menu under the user's name, in the header."""
     header = page.get_by_role("navigation", name="Accès au compte")
-    header.locator("summary", has_text=user.get_full_name()).click()
+    header.get_by_role("button", name=user.get_full_name()).click()
     header.get_by_role("link", name=link).click()
 
 

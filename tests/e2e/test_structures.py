@@ -238,3 +238,34 @@ def test_organisation_pages_fit_a_small_screen(live_server, page, sign_in):
         expect(heading(page)).to_be_visible()
         assert page.evaluate("document.documentElement.scrollWidth") <= 360, url
         assert_accessible(page)
+
+
+def test_first_login_window_opens_once_per_sign_in_then_a_notice_offers_the_choices(
+    live_server, page, sign_in
+):
+    user = sign_in(UserFactory())
+    page.goto(live_server.url + reverse("home"))
+    dialog = page.get_by_role("dialog", name="Rattacher votre compte à une structure")
+    expect(dialog).to_be_visible()
+    page.wait_for_function("document.querySelector('#first-login-choice').matches(':modal')")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+
+    # Back on the home page in the same session: no window, the header is usable, a notice offers the choices.
+    page.get_by_role("link", name="Organisation", exact=True).click()
+    page.get_by_role("banner").get_by_role("link", name=re.compile("énergie agricole")).click()
+    expect(heading(page)).to_contain_text("Remboursement de la taxe")
+    expect(page.locator("#first-login-choice")).to_have_count(0)
+    notice = page.get_by_role("region", name="Rattacher votre compte à une structure")
+    expect(notice).to_be_visible()
+    expect(notice.get_by_role("link", name="Créer une structure")).to_be_visible()
+    assert_accessible(page)
+    notice.get_by_role("link", name="Demander un rattachement à une structure").click()
+    expect(heading(page)).to_contain_text("rattachement")
+
+    # A new sign-in opens the window again.
+    page.context.clear_cookies()
+    sign_in(user)
+    page.goto(live_server.url + reverse("home"))
+    expect(dialog).to_be_visible()
+    expect(page.get_by_role("region", name="Rattacher votre compte à une structure")).to_have_count(0)

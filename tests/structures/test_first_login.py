@@ -29,10 +29,35 @@ def test_user_without_structure_sees_the_two_choices_and_the_warning(client):
     assert "<script>" not in text  # no inline script under the CSP
 
 
+def test_window_opens_once_per_sign_in_then_the_home_page_shows_a_notice(client):
+    user = UserFactory()
+    client.force_login(user)
+    assert "first-login-choice" in client.get(URL).text
+
+    again = client.get(URL).text
+    assert "first-login-choice" not in again and "js/first-login.js" not in again
+    assert 'aria-labelledby="first-login-notice-title"' in again
+    assert f'href="{reverse("structures:create")}"' in again
+    assert f'href="{reverse("attachments:request_create")}"' in again
+
+    # Another page does not use up the window; a new sign-in (a new session) opens it again.
+    client.logout()
+    client.force_login(user)
+    client.get(reverse("accessibility"))
+    assert "first-login-choice" in client.get(URL).text
+
+
+def test_attached_user_sees_neither_window_nor_notice_on_later_visits(client):
+    client.force_login(MembershipFactory().user)
+    for _ in range(2):
+        text = client.get(URL).text
+        assert "first-login-choice" not in text and "first-login-notice" not in text
+
+
 def test_detached_user_is_offered_the_choice_again(client):
     membership = MembershipFactory(detached=True)
     client.force_login(membership.user)
-    assert "<dialog" in client.get(URL).text
+    assert "first-login-choice" in client.get(URL).text
 
 
 def test_attached_user_sees_no_window(client):
