@@ -9,14 +9,16 @@ CODE_HELP = {
     factors.BACKUP_CODES: "Un de vos codes de secours, par exemple abcd-efgh ; chacun ne sert qu'une fois",
 }
 CODE_FORMAT_ERROR = {
+    factors.EMAIL: "Le code reçu par courriel comporte 6 chiffres.",
     factors.TOTP: "Le code de l'application comporte 6 chiffres.",
     factors.BACKUP_CODES: "Un code de secours comporte 8 caractères (lettres et chiffres de 2 à 7).",
 }
 
 
 def clean_factor_code(factor: str, raw: str) -> str:
-    """Only ASCII digits for the app (never other scripts' digits), the backup codes' own alphabet."""
-    if factor == factors.TOTP:
+    """Only ASCII digits for the app and the e-mailed code (never other scripts' digits), the backup codes'
+    own alphabet."""
+    if factor in (factors.TOTP, factors.EMAIL):
         code = "".join(raw.split())
         if not factors.TOTP_CODE_RE.fullmatch(code):
             raise forms.ValidationError(CODE_FORMAT_ERROR[factor])
@@ -87,7 +89,7 @@ class ConfirmChangeForm(forms.Form):
     code = forms.CharField(
         label="Code actuel",
         max_length=20,
-        help_text="Les 6 chiffres affichés par votre application, ou un de vos codes de secours",
+        help_text="Les 6 chiffres affichés par votre application ou reçus par courriel, ou un de vos codes de secours",
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "spellcheck": "false"}),
         error_messages={"required": "Saisissez un code actuel pour confirmer."},
     )

@@ -6,9 +6,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_safe
 
-from accounts import factors
+from accounts import factors, services
 from accounts.factor_forms import ConfirmChangeForm, FactorCodeForm
 from accounts.services import AccountError
+from accounts.views import _code_send_limited
 from chorus.ratelimit import exceeded, too_many_requests, value_key
 
 BACKUP_CODES_SESSION_KEY = "backup_codes_to_show"
@@ -74,6 +75,24 @@ def backup_codes_show(request):
     return render(request, "accounts/backup_codes.html", {"codes": codes})
 
 
+def _send_confirmation_code(request):
+    """« Recevoir un code par courriel » on a confirmation page: the sign-in code's device and limits."""
+    user = request.user
+    if _code_send_limited(request, user, increment=False):
+        return too_many_requests(request)
+    try:
+        services.login_code_send(user=user, template="accounts/emails/factor_change_code")
+    except AccountError as exc:
+        messages.warning(request, str(exc))
+    else:
+        _code_send_limited(request, user, increment=True)
+        messages.success(
+            request,
+            f"Un code a été envoyé à {user.email}. Choisissez « Code reçu par courriel » et saisissez-le.",
+        )
+    return redirect(request.path)
+
+
 def _confirm_form(request, user_factors):
     return ConfirmChangeForm(
         request.POST if request.method == "POST" else None, choices=user_factors.confirmers
@@ -90,6 +109,8 @@ def factor_remove(request, slug):
     present = user_factors.totp if factor == factors.TOTP else user_factors.backup
     if present is None:
         return redirect("accounts:factors")
+    if request.method == "POST" and request.POST.get("action") == "send_code":
+        return _send_confirmation_code(request)
     form = _confirm_form(request, user_factors)
     if request.method == "POST":
         if _limited(request):
@@ -118,9 +139,11 @@ def factor_remove(request, slug):
 @require_http_methods(["GET", "POST"])
 def backup_codes_regenerate(request):
     user_factors = factors.user_factors(user=request.user)
-    if not user_factors.confirmers:
+    if not (user_factors.totp or user_factors.backup):
         # Nothing but the e-mailed code: the first codes come with the authenticator app.
         return redirect("accounts:factors")
+    if request.method == "POST" and request.POST.get("action") == "send_code":
+        return _send_confirmation_code(request)
     form = _confirm_form(request, user_factors)
     if request.method == "POST":
         if _limited(request):

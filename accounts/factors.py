@@ -17,7 +17,12 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
-from accounts.services import AccountError, second_factor_pause_message, second_factor_verify
+from accounts.services import (
+    AccountError,
+    login_code_verify,
+    second_factor_pause_message,
+    second_factor_verify,
+)
 from chorus.outbox.services import mail_queue
 
 TOTP = "totp"
@@ -50,9 +55,10 @@ class Factors:
 
     @property
     def confirmers(self) -> list[str]:
-        """The factors that can confirm a change to the factors (not the e-mailed code: someone holding a
-        signed-in session may also read the mailbox, while the app and the codes are in the owner's hands)."""
-        return ([TOTP] if self.totp else []) + ([BACKUP_CODES] if self.backup_codes_left else [])
+        """The factors that can confirm a change to the factors: the app and the backup codes first, and the
+        e-mailed code, which signs in as well, so that a user who lost both phone and codes can still remove
+        the old app and enrol a new one."""
+        return ([TOTP] if self.totp else []) + ([BACKUP_CODES] if self.backup_codes_left else []) + [EMAIL]
 
 
 def user_factors(*, user: User) -> Factors:
@@ -202,11 +208,21 @@ def factor_verify(*, user: User, factor: str, code: str):
 # Changing factors: a current code of the app or a backup code confirms ---------------------------------------
 
 
+CONFIRM_SEND_BUTTON = "« Recevoir un code par courriel »"
+
+
 def _confirm_change(*, user: User, confirm_with: str, code: str) -> None:
     """Check the confirming code in its own transaction, so that a wrong one stays counted."""
     if confirm_with not in user_factors(user=user).confirmers:
         raise AccountError("Choisissez un facteur d'authentification pour confirmer.")
-    factor_verify(user=user, factor=confirm_with, code=code)
+    if confirm_with != EMAIL:
+        factor_verify(user=user, factor=confirm_with, code=code)
+        return
+    try:
+        login_code_verify(user=user, code=code)
+    except AccountError as exc:
+        # Its messages name the sign-in page's button; the factor pages' button has another name.
+        raise AccountError(str(exc).replace("« Renvoyer un code »", CONFIRM_SEND_BUTTON)) from None
 
 
 def factor_remove(*, user: User, factor: str, confirm_with: str, code: str) -> None:

@@ -296,9 +296,10 @@ def _login_device(user: User) -> EmailDevice:
     return device
 
 
-def login_code_send(*, user: User) -> EmailDevice:
+def login_code_send(*, user: User, template: str = "accounts/emails/login_code") -> EmailDevice:
     """Mail a new sign-in code; it voids any previous one. Refused during the cooldown after the last code,
-    and while the account's second factor is paused (a code could not be used)."""
+    and while the account's second factor is paused (a code could not be used). `template` words the mail
+    for another use of the same code (confirming a change to the authentication factors)."""
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
         paused_until = second_factor_paused_until(user=user)
@@ -314,7 +315,7 @@ def login_code_send(*, user: User) -> EmailDevice:
         device.generate_token(valid_secs=settings.OTP_EMAIL_TOKEN_VALIDITY, commit=True)
         mail_queue(
             to=[user.email],
-            template="accounts/emails/login_code",
+            template=template,
             context={"user": user, "code": device.token, "minutes": settings.OTP_EMAIL_TOKEN_VALIDITY // 60},
         )
     return device

@@ -94,19 +94,21 @@ class _Context:
                 "request"
             )
         }
-        self.rates = {}
+        self.rate_tables = {}
 
     def rate(self, campaign, product, delivery_date):
-        """services.line_rate, once per (campaign, product, date): the rule the forms use."""
-        key = (campaign.pk, product.pk, delivery_date)
-        if key not in self.rates:
-            try:
-                self.rates[key] = services.line_rate(
-                    campaign=campaign, product=product, delivery_date=delivery_date
-                )
-            except services.RefundError as exc:
-                self.rates[key] = exc
-        return self.rates[key]
+        """services.line_rate, the rule the forms use, on each campaign's rate table (one query each)."""
+        if campaign.pk not in self.rate_tables:
+            self.rate_tables[campaign.pk] = services.campaign_rate_table(campaign)
+        try:
+            return services.line_rate(
+                campaign=campaign,
+                product=product,
+                delivery_date=delivery_date,
+                rates=self.rate_tables[campaign.pk],
+            )
+        except services.RefundError as exc:
+            return exc
 
 
 def _siret(text: str) -> str:
@@ -357,27 +359,35 @@ def _import_structure(
             _line_key(structure.pk, campaign.pk, line.invoice_number, line.product_id)
             for line in refund_request.lines.all()
         }
+        batch, batch_rows = [], []
         for row in campaign_rows:
             key = _line_key(structure.pk, campaign.pk, row["invoice_number"], row["product_id"])
             if key in present:
                 row["outcome"], row["message"] = SKIP, "Cette ligne figure déjà dans la demande."
                 continue
-            invoice = ContentFile(
-                archive.read(archive.zip.getinfo(row["entry"])),
-                name=f"{secrets.token_urlsafe(24)}.{row['extension']}",
+            invoice_field = RefundLine._meta.get_field("invoice_copy")
+            stored = invoice_field.storage.save(
+                invoice_field.generate_filename(None, f"{secrets.token_urlsafe(24)}.{row['extension']}"),
+                ContentFile(archive.read(archive.zip.getinfo(row["entry"]))),
+                max_length=invoice_field.max_length,
             )
-            invoice.original_name = PurePosixPath(row["entry"]).name
-            line = services.refund_line_save(
-                refund_request_id=refund_request.pk,
-                invoice_number=row["invoice_number"].strip(),
-                delivery_date=date.fromisoformat(row["delivery_date"]),
-                product=products[row["product_id"]],
-                quantity=Decimal(row["quantity"]),
-                invoice_copy=invoice,
+            saved.append(stored)
+            batch.append(
+                services.NewLine(
+                    invoice_number=row["invoice_number"].strip(),
+                    delivery_date=date.fromisoformat(row["delivery_date"]),
+                    product=products[row["product_id"]],
+                    quantity=Decimal(row["quantity"]),
+                    invoice_copy=stored,
+                    invoice_original_name=PurePosixPath(row["entry"]).name,
+                )
             )
-            saved.append(line.invoice_copy.name)
+            batch_rows.append(row)
             present.add(key)
-            row["outcome"], row["message"] = IMPORTED, f"Ajoutée à la demande {campaign.year}."
+        if batch:
+            services.refund_lines_add(refund_request_id=refund_request.pk, lines=batch)
+            for row in batch_rows:
+                row["outcome"], row["message"] = IMPORTED, f"Ajoutée à la demande {campaign.year}."
     return touched
 
 

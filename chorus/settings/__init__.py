@@ -80,6 +80,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "chorus.middleware.StorageUnavailableMiddleware",
+    # Last in the request phase, still before any view middleware (the CSRF check reads the body there).
+    "chorus.encoding.Utf8RequestMiddleware",
+    # Only counts (never reads the body); last, so its latency covers every other middleware.
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 

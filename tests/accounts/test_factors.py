@@ -1,5 +1,6 @@
 """« Facteurs d'authentification »: authenticator app (TOTP), backup codes, the choice at sign-in."""
 
+import re
 from base64 import b32encode
 from datetime import timedelta
 
@@ -363,8 +364,12 @@ def test_removing_the_app_asks_for_a_current_code_and_mails_the_owner(
     wrong = str((int(authenticator(device).now()) + 500_000) % 1_000_000).zfill(6)
     response = signed_in.post(REMOVE_APP, {"confirm_with": "totp", "code": wrong})
     assert "Ce code est incorrect ou a déjà servi." in page(response)
-    response = signed_in.post(REMOVE_APP, {"confirm_with": "email", "code": "123456"})
+    response = signed_in.post(REMOVE_APP, {"confirm_with": "sms", "code": "123456"})
     assert "Choisissez un des facteurs proposés." in page(response)
+    response = signed_in.post(REMOVE_APP, {"confirm_with": "email", "code": "123456"})
+    assert "Demandez un nouveau code avec « Recevoir un code par courriel »." in page(response)
+    response = signed_in.post(REMOVE_APP, {"confirm_with": "email", "code": "１２３４５６"})
+    assert "Le code reçu par courriel comporte 6 chiffres." in page(response)
     assert TOTPDevice.objects.filter(user=user).exists()
     assert SecondFactorFailure.objects.filter(user=user).count() == 1
     assert mail.outbox == []
@@ -378,6 +383,36 @@ def test_removing_the_app_asks_for_a_current_code_and_mails_the_owner(
         "Facteur d'authentification retiré de votre compte Chorus Agri : Application d'authentification"
     ]
     assert "Ajouter une application d'authentification" in page(signed_in.get(FACTORS))
+
+
+def confirmation_code() -> str:
+    found = re.search(r"Votre code pour confirmer .* est : (\d{6})", mail.outbox[-1].body)
+    assert found, mail.outbox[-1].body
+    return found.group(1)
+
+
+def test_without_phone_nor_backup_codes_an_emailed_code_removes_the_app_so_a_new_one_can_be_enrolled(
+    signed_in, user, django_capture_on_commit_callbacks
+):
+    enrolled(user, codes=False)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = signed_in.post(REMOVE_APP, {"action": "send_code"})
+    assert response["Location"] == REMOVE_APP
+    assert mail.outbox[-1].subject.startswith("Votre code de confirmation Chorus Agri")
+    assert "Un code a été envoyé à luc.roux@example.fr" in page(signed_in.get(REMOVE_APP))
+    code = confirmation_code()
+    wrong = str((int(code) + 1) % 1_000_000).zfill(6)
+    response = signed_in.post(REMOVE_APP, {"confirm_with": "email", "code": wrong})
+    assert "Ce code est incorrect. Il vous reste 4 essais." in page(response)
+    assert SecondFactorFailure.objects.filter(user=user, factor="email_code").count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        response = signed_in.post(REMOVE_APP, {"confirm_with": "email", "code": code})
+    assert response["Location"] == FACTORS
+    assert not TOTPDevice.objects.filter(user=user).exists()
+    assert "retiré" in mail.outbox[-1].subject
+    # The code served once; a new app can be enrolled.
+    assert signed_in.get(ADD).status_code == 200
 
 
 def test_a_backup_code_can_confirm_removing_a_lost_phones_app(signed_in, user):

@@ -474,3 +474,34 @@ def test_nothing_to_file_from_mes_clients_says_so(client, firm_user):
     client.force_login(firm_user)
     response = client.post(reverse("reimbursements:portfolio_file"), follow=True)
     assert "Aucune demande en brouillon ou à compléter n'attend de dépôt." in text(response)
+
+
+def test_each_imported_line_takes_the_rate_of_its_delivery_window(upload, run):
+    from datetime import date
+
+    from reimbursements.models import RefundRate
+
+    campaign, gnr = Campaign.objects.get(year=2024), EnergyProduct.objects.get(code="gnr")
+    for start, end, amount in (
+        (date(2024, 1, 1), date(2024, 6, 30), "14.96"),
+        (date(2024, 7, 1), date(2024, 12, 31), "20.95"),
+    ):
+        RefundRate.objects.create(
+            campaign=campaign,
+            product=gnr,
+            amount=Decimal(amount),
+            legal_reference="Taux de test",
+            deliveries_from=start,
+            deliveries_until=end,
+        )
+    job = upload(
+        lines_csv(f"{SAULES};2024;A;30/06/2024;gnr;10;f1.pdf", f"{SAULES};2024;B;01/07/2024;gnr;10;f2.pdf"),
+        invoices_zip("f1.pdf", "f2.pdf"),
+    )
+    run(job, "import_job_start")
+    lines = RefundLine.objects.filter(request__campaign=campaign).order_by("invoice_number")
+    assert [(line.rate, line.amount) for line in lines] == [
+        (Decimal("14.9600"), Decimal("149.60")),
+        (Decimal("20.9500"), Decimal("209.50")),
+    ]
+    assert lines[0].request.total_amount == Decimal("359.10")
