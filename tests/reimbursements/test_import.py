@@ -531,3 +531,20 @@ def test_admin_lists_jobs_read_only(upload, admin_client):
     assert response.status_code == 200 and "lignes.csv" in response.content.decode()
     response = admin_client.get(reverse("admin:reimbursements_importjob_change", args=[job.pk]))
     assert response.status_code == 200
+
+
+def test_a_broker_that_cannot_take_the_job_fails_it_with_a_message(
+    client, firm_user, monkeypatch, django_capture_on_commit_callbacks
+):
+    from reimbursements import tasks
+
+    def refuse(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks.import_job_run, "delay", refuse)
+    client.force_login(firm_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = send(client, lines_csv(*GOOD_ROWS), invoices_zip(*GOOD_FILES))
+    job = ImportJob.objects.get()
+    assert job.status == "failed"
+    assert "momentanément indisponible" in text(client.get(response.url))
