@@ -66,7 +66,16 @@ class ApiTokenAdmin(admin.ModelAdmin):
     """Administrators see and may revoke tokens; the secret exists nowhere to be shown, and tokens are created
     only by their owner in « Mon compte »."""
 
-    list_display = ["name", "user", "scope", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    list_display = [
+        "name",
+        "user",
+        "scope",
+        "prefix",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
     list_filter = ["scope", ("revoked_at", admin.EmptyFieldListFilter)]
     list_select_related = ["user"]
     search_fields = ["name", "prefix", "user__email"]
