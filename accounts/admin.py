@@ -1,13 +1,18 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django_otp.plugins.otp_email.models import EmailDevice
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.forms import AdminUserChangeForm, AdminUserCreationForm
 from accounts.models import User
 from accounts.services import user_resend_activation
 
-# Sign-in codes are never shown, not even to administrators.
+# Sign-in codes, authenticator secrets (django-otp's TOTP admin shows the key and its QR code) and backup codes
+# are never shown, not even to administrators.
 admin.site.unregister(EmailDevice)
+admin.site.unregister(TOTPDevice)
+admin.site.unregister(StaticDevice)
 
 
 @admin.register(User)

@@ -164,7 +164,7 @@ class LoginCodeForm(forms.Form):
 
     def clean_code(self):
         code = self.cleaned_data["code"].strip()
-        if not code.isdigit():
+        if not re.fullmatch(r"[0-9]{6}", code):
             raise forms.ValidationError("Le code comporte 6 chiffres.")
         return code
 

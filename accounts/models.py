@@ -153,3 +153,19 @@ class SecondFactorFailure(models.Model):
 
     def __str__(self):
         return f"{self.factor} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class PasswordResetDemand(models.Model):
+    """A « Mot de passe oublié ? » request, waiting for its task. The request only stores the typed address, so
+    it does the same work whether or not an account has it; the task looks the account up, mails the link and
+    deletes the row (the address is not kept)."""
+
+    email = models.CharField("adresse saisie", max_length=254)
+    created_at = models.DateTimeField("demandé le", default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = "demande de nouveau mot de passe"
+        verbose_name_plural = "demandes de nouveau mot de passe"
+
+    def __str__(self):
+        return f"{self.email} · {self.created_at:%Y-%m-%d %H:%M}"

@@ -19,7 +19,7 @@ RULES = [
 CHECKS = {
     "upper": re.compile(r"[A-ZÀ-ÖØ-Þ]"),
     "lower": re.compile(r"[a-zß-öø-ÿ]"),
-    "digit": re.compile(r"\d"),
+    "digit": re.compile(r"[0-9]"),
     "special": re.compile(r"[^\w\s]|_"),
 }
 

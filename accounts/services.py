@@ -4,10 +4,11 @@ Every write runs in one transaction and queues its mails in the outbox. No funct
 address has an account when the caller is not signed in (no account enumeration).
 """
 
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -15,10 +16,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_email.models import EmailDevice
 
-from accounts.models import AccountLink, SecondFactorFailure, User
+from accounts.models import AccountLink, PasswordResetDemand, SecondFactorFailure, User
 from chorus.outbox.services import mail_queue
 
+logger = logging.getLogger(__name__)
+
 LOGIN_DEVICE_NAME = "Code de connexion par courriel"
+# A demand still waiting after this long lost its task (the broker was down): the sweep handles it.
+PASSWORD_RESET_SWEEP_AFTER = timedelta(seconds=60)
 
 
 class AccountError(Exception):
@@ -144,16 +149,54 @@ def account_link_set_password(*, key: str, purposes: set[str], password: str) ->
 
 
 def password_reset_request(*, email: str) -> None:
-    """« Mot de passe oublié ? »: a 60-minute link to the login address, or a new activation link for an account
-    never activated. An unknown or deactivated address gets nothing; the caller sees no difference."""
+    """« Mot de passe oublié ? »: record the demand; a task handles it after commit (password_reset_process).
+
+    The request does the same work whatever the address (one insert, one task queued), so neither its answer
+    nor its timing tells whether the address has an account."""
     with transaction.atomic():
-        user = User.objects.select_for_update().filter(email=email.strip().lower()).first()
-        if user is None:
+        demand = PasswordResetDemand.objects.create(email=email.strip().lower())
+        transaction.on_commit(lambda: password_reset_dispatch(demand_id=demand.pk))
+
+
+def password_reset_dispatch(*, demand_id: int) -> None:
+    """Queue the demand's task. A broker failure is logged, never raised: the sweep handles the demand later."""
+    from accounts.tasks import password_reset_process as task
+
+    try:
+        task.delay(demand_id)
+    except Exception:
+        logger.warning(
+            "Password reset demand %s not queued (broker unreachable); the sweep will handle it.", demand_id
+        )
+
+
+def password_reset_process(*, demand_id: int) -> None:
+    """A 60-minute link to the login address, or a new activation link for an account never activated. An
+    unknown or deactivated address gets nothing. The demand is deleted either way."""
+    with transaction.atomic():
+        # skip_locked: the task and the sweep racing on one demand handle it once.
+        demand = PasswordResetDemand.objects.select_for_update(skip_locked=True).filter(pk=demand_id).first()
+        if demand is None:
             return
-        if user.activated_at is None:
+        user = User.objects.select_for_update().filter(email=demand.email).first()
+        if user is not None and user.activated_at is None:
             _send_activation(user=user)
-        elif user.is_active:
+        elif user is not None and user.is_active:
             _mail_link(user=user, purpose=AccountLink.Purpose.PASSWORD_RESET, to=user.email)
+        demand.delete()
+
+
+def password_reset_sweep() -> int:
+    """Handle the demands whose task never came (Redis down at commit time), oldest first."""
+    threshold = timezone.now() - PASSWORD_RESET_SWEEP_AFTER
+    stale = list(
+        PasswordResetDemand.objects.filter(created_at__lt=threshold)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:500]
+    )
+    for demand_id in stale:
+        password_reset_process(demand_id=demand_id)
+    return len(stale)
 
 
 # Second factor: one cap on wrong answers per account, whatever the factor ----------------------------------
@@ -253,9 +296,10 @@ def _login_device(user: User) -> EmailDevice:
     return device
 
 
-def login_code_send(*, user: User) -> EmailDevice:
+def login_code_send(*, user: User, template: str = "accounts/emails/login_code") -> EmailDevice:
     """Mail a new sign-in code; it voids any previous one. Refused during the cooldown after the last code,
-    and while the account's second factor is paused (a code could not be used)."""
+    and while the account's second factor is paused (a code could not be used). `template` words the mail
+    for another use of the same code (confirming a change to the authentication factors)."""
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
         paused_until = second_factor_paused_until(user=user)
@@ -271,7 +315,7 @@ def login_code_send(*, user: User) -> EmailDevice:
         device.generate_token(valid_secs=settings.OTP_EMAIL_TOKEN_VALIDITY, commit=True)
         mail_queue(
             to=[user.email],
-            template="accounts/emails/login_code",
+            template=template,
             context={"user": user, "code": device.token, "minutes": settings.OTP_EMAIL_TOKEN_VALIDITY // 60},
         )
     return device

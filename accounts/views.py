@@ -16,7 +16,8 @@ from django_otp import login as otp_login
 from ranged_response import RangedFileResponse
 
 from accounts import captcha_audio as audio
-from accounts import services
+from accounts import factors, services
+from accounts.factor_forms import FactorCodeForm, LoginFactorForm
 from accounts.forms import (
     CaptchaForm,
     ChangePasswordForm,
@@ -251,15 +252,20 @@ def login_view(request):
                 )
         if form.is_valid():
             user = form.get_user()
-            _send_code_at_sign_in(request, user)
+            # With an authenticator app or backup codes, the user first picks a factor (nothing is mailed
+            # unless they pick the e-mailed code); otherwise the code is mailed at once, as before.
+            several = len(factors.user_factors(user=user).choices) > 1
+            if not several:
+                _send_code_at_sign_in(request, user)
             request.session.cycle_key()
             request.session[PENDING_SESSION_KEY] = {
                 "user_id": user.pk,
                 "backend": user.backend,
                 "next": _safe_next(request, next_url),
                 "started": timezone.now().timestamp(),
+                "factor": None if several else factors.EMAIL,
             }
-            return redirect("accounts:login_code")
+            return redirect("accounts:login_factor" if several else "accounts:login_code")
         exceeded(request, "signin-failures", {**pair_key, **account_key})
         if exceeded(request, "signin-failures", account_key, increment=False):
             captcha_form = CaptchaForm()  # asked from the next try on (a solved captcha is used up)
@@ -301,16 +307,68 @@ def _pending_user(request) -> tuple[User | None, dict]:
     return user, pending
 
 
+def _sign_in_expired(request):
+    request.session.pop(PENDING_SESSION_KEY, None)
+    messages.info(
+        request, "Votre connexion a expiré. Saisissez de nouveau votre adresse et votre mot de passe."
+    )
+    return redirect("accounts:login")
+
+
+def _finish_sign_in(request, user: User, pending: dict, device):
+    request.session.pop(PENDING_SESSION_KEY, None)
+    login(request, user, backend=pending["backend"])  # cycles the session key again
+    otp_login(request, device)
+    return redirect(pending["next"])
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def login_factor(request):
+    """After the password, for an account with several factors: which one confirms this sign-in."""
+    user, pending = _pending_user(request)
+    if user is None:
+        return _sign_in_expired(request)
+    choices = factors.user_factors(user=user).choices
+    form = LoginFactorForm(_posted(request), choices=choices)
+    if request.method == "POST" and form.is_valid():
+        factor = form.cleaned_data["factor"]
+        if factor == factors.EMAIL:
+            _send_code_at_sign_in(request, user)
+        request.session[PENDING_SESSION_KEY] = {**pending, "factor": factor}
+        return redirect("accounts:login_code")
+    return render(request, "accounts/login_factor.html", {"form": form})
+
+
+def _login_other_factor(request, user: User, pending: dict, factor: str):
+    """The sign-in code of the authenticator app or a backup code."""
+    form = FactorCodeForm(_posted(request), factor=factor)
+    if request.method == "POST":
+        if exceeded(request, "code-check", CODE_CHECK_LIMITS):
+            return too_many_requests(request)
+        if form.is_valid():
+            try:
+                device = factors.factor_verify(user=user, factor=factor, code=form.cleaned_data["code"])
+            except services.AccountError as exc:
+                form.add_error("code", str(exc))
+            else:
+                return _finish_sign_in(request, user, pending, device)
+    return render(request, "accounts/login_code.html", {"form": form, "factor": factor, "several": True})
+
+
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def login_code(request):
     user, pending = _pending_user(request)
     if user is None:
-        request.session.pop(PENDING_SESSION_KEY, None)
-        messages.info(
-            request, "Votre connexion a expiré. Saisissez de nouveau votre adresse et votre mot de passe."
-        )
-        return redirect("accounts:login")
+        return _sign_in_expired(request)
+    factor = pending.get("factor", factors.EMAIL)
+    if factor is None:
+        return redirect("accounts:login_factor")
+    if factor != factors.EMAIL:
+        if factor not in factors.user_factors(user=user).choices:
+            return redirect("accounts:login_factor")
+        return _login_other_factor(request, user, pending, factor)
     form = LoginCodeForm()
     paused_until = services.second_factor_paused_until(user=user)
     if request.method == "GET" and paused_until is not None:
@@ -338,14 +396,17 @@ def login_code(request):
             except services.AccountError as exc:
                 form.add_error("code", str(exc))
             else:
-                request.session.pop(PENDING_SESSION_KEY, None)
-                login(request, user, backend=pending["backend"])  # cycles the session key again
-                otp_login(request, device)
-                return redirect(pending["next"])
+                return _finish_sign_in(request, user, pending, device)
     return render(
         request,
         "accounts/login_code.html",
-        {"form": form, "email": user.email, "minutes": settings.OTP_EMAIL_TOKEN_VALIDITY // 60},
+        {
+            "form": form,
+            "factor": factors.EMAIL,
+            "several": len(factors.user_factors(user=user).choices) > 1,
+            "email": user.email,
+            "minutes": settings.OTP_EMAIL_TOKEN_VALIDITY // 60,
+        },
     )
 
 

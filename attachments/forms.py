@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from attachments.models import AttachmentRequest
 from attachments.services import BULK_APPROVAL_MAX, REFUSAL_REASON_MAX_LENGTH
 from structures.models import Structure
-from structures.validators import normalize_siret, validate_siret
+from structures.validators import is_ascii_digits, normalize_siret, validate_siret
 
 COMMENT_MAX_LENGTH = AttachmentRequest._meta.get_field("comment").max_length
 NO_SERVICE = [("", "Aucun service en particulier")]
@@ -51,7 +51,7 @@ class AttachmentRequestForm(forms.Form):
         if not self.is_bound:
             return None
         siret = normalize_siret(self.data.get(self.add_prefix("siret"), ""))
-        if len(siret) != 14 or not siret.isdigit():
+        if not is_ascii_digits(siret, 14):
             return None
         return Structure.objects.filter(siret=siret).first()
 

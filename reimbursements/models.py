@@ -627,3 +627,7 @@ class FilingCounter(models.Model):
 
     def __str__(self):
         return f"{self.year} : {self.last_number}"
+
+
+# Bulk jobs live in their own module; importing them here registers them with the app.
+from reimbursements.import_models import ImportJob  # noqa: E402, F401

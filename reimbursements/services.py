@@ -317,6 +317,49 @@ def refund_line_save(
     return line
 
 
+@dataclass(frozen=True)
+class NewLine:
+    invoice_number: str
+    delivery_date: date
+    product: EnergyProduct
+    quantity: Decimal
+    # A copy already checked and stored by the caller (who deletes it if the batch is refused).
+    invoice_copy: str = ""
+    invoice_original_name: str = ""
+
+
+@transaction.atomic
+def refund_lines_add(*, refund_request_id: int, lines: list[NewLine]) -> list[RefundLine]:
+    """Add many lines at once (the bulk import): the same checks and amounts as refund_line_save, with one
+    lock, one rate table and one total for the whole batch. Any wrong line refuses the batch."""
+    refund_request = _lock_editable(refund_request_id)
+    rates = campaign_rate_table(refund_request.campaign)
+    created = []
+    for new in lines:
+        rate = line_rate(
+            campaign=refund_request.campaign,
+            product=new.product,
+            delivery_date=new.delivery_date,
+            rates=rates,
+        )
+        line_quantity_check(new.product, new.quantity)
+        line = RefundLine(
+            request=refund_request,
+            invoice_number=new.invoice_number,
+            delivery_date=new.delivery_date,
+            product=new.product,
+            quantity=new.quantity,
+            rate=rate.amount,
+            amount=line_amount(new.quantity, rate.amount),
+            invoice_copy=new.invoice_copy,
+            invoice_original_name=new.invoice_original_name[:255],
+        )
+        created.append(line)
+    RefundLine.objects.bulk_create(created)
+    _refresh_total(refund_request)
+    return created
+
+
 @transaction.atomic
 def refund_line_delete(*, refund_request_id: int, line_id: int) -> None:
     refund_request = _lock_editable(refund_request_id)

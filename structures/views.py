@@ -1,3 +1,5 @@
+import re
+
 from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -169,8 +171,10 @@ def bank_account_create(request: HttpRequest) -> HttpResponse:
                 return redirect("structures:bank_account_list")
     else:
         initial = {}
-        if structures.filter(pk=request.GET.get("structure", "") or None).exists():
-            initial["structure"] = request.GET["structure"]
+        typed = request.GET.get("structure", "")
+        # Only a number can be a structure's id; anything else (tampered link) is ignored, never a 500.
+        if re.fullmatch(r"[0-9]{1,18}", typed) and structures.filter(pk=int(typed)).exists():
+            initial["structure"] = int(typed)
         elif len(managed := list(structures[:2])) == 1:
             initial["structure"] = managed[0].pk
         form = BankAccountForm(structures=structures, initial=initial)

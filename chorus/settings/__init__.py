@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -50,6 +51,8 @@ INSTALLED_APPS = [
     "captcha",
     "django_otp",
     "django_otp.plugins.otp_email",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "chorus.apps.ChorusConfig",
     "chorus.outbox",
     "accounts",
@@ -57,6 +60,7 @@ INSTALLED_APPS = [
     "attachments",
     "reimbursements",
     "support",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -75,6 +79,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last in the request phase, still before any view middleware (the CSRF check reads the body there).
+    "chorus.encoding.Utf8RequestMiddleware",
 ]
 
 ROOT_URLCONF = "chorus.urls"
@@ -159,6 +165,13 @@ LOGIN_CODE_MAX_ATTEMPTS = 5
 # account's second factor is paused for the rest of the window and its owner is mailed.
 SECOND_FACTOR_MAX_FAILURES = 10
 SECOND_FACTOR_FAILURE_WINDOW = timedelta(hours=1)
+# Authenticator apps (TOTP) and backup codes: the same cap applies, so django-otp's own growing delays are off
+# (they would silently refuse a right code typed a second after a wrong one). A clock drift of one 30-second
+# step either way is accepted, never more: OTP_TOTP_SYNC would let an accepted drift widen the window.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+OTP_TOTP_SYNC = False
+OTP_TOTP_ISSUER = "Chorus Agri"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -220,6 +233,12 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "chorus.outbox.tasks.outbox_sweep", "schedule": 60.0},
+    "password-reset-sweep": {"task": "accounts.tasks.password_reset_sweep", "schedule": 60.0},
+    # Reminders (notifications app): once a day in the morning, Paris time (CELERY_TIMEZONE).
+    "notifications-reminders": {
+        "task": "notifications.tasks.reminders_daily",
+        "schedule": crontab(hour=7, minute=30),
+    },
 }
 # A queued mail's task has 2 minutes before the sweep hands the mail out again (Redis may have lost it).
 OUTBOX_SWEEP_AFTER_SECONDS = 120
@@ -228,6 +247,8 @@ OUTBOX_SWEEP_AFTER_SECONDS = 120
 OUTBOX_RETRY_BASE_SECONDS = 60
 OUTBOX_RETRY_MAX_SECONDS = 15 * 60
 OUTBOX_MAX_ATTEMPTS = 100
+# A user attached to more structures than this gets one daily digest instead of one mail per reminder.
+NOTIFICATIONS_DIGEST_ABOVE = 5
 
 # Rate limits (chorus/ratelimit.py) count per client IP; behind N proxies that append to X-Forwarded-For,
 # set TRUSTED_PROXY_COUNT=N (docker compose: 1).

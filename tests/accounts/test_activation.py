@@ -55,6 +55,7 @@ def test_soumettre_activates_the_account_without_signing_in(client, activation_p
         ("toutenminuscule-12!", "une lettre majuscule"),
         ("TOUTENMAJUSCULE-12!", "une lettre minuscule"),
         ("SansChiffre-Ici!", "un chiffre"),
+        ("SansChiffre-Ici!１２", "un chiffre"),  # full-width digits are not the digits the rule shows
         ("SansSpecial12345", "un caractère spécial"),
         ("Anne.Martin-2024!", "ni votre adresse électronique, ni votre nom"),
         ("Martin-Champs-2024!", "ni votre adresse électronique, ni votre nom"),

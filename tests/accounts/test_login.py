@@ -112,7 +112,7 @@ def test_wrong_code_says_how_many_tries_are_left(client, at_code_step, django_ca
     assert "_auth_user_id" not in client.session
 
 
-@pytest.mark.parametrize("code", ["", "12345", "abcdef", "1234567"])
+@pytest.mark.parametrize("code", ["", "12345", "abcdef", "1234567", "１２３４５６", "١٢٣٤٥٦"])
 def test_malformed_code_gets_a_message(client, at_code_step, django_capture_on_commit_callbacks, code):
     response = send_code(client, code, django_capture_on_commit_callbacks)
     assert "errorlist" in response.text

@@ -48,3 +48,23 @@ def test_mail_goes_out_through_a_real_worker(celery_worker):
 
     assert queued.status == OutboxMail.Status.SENT
     assert [m.subject for m in mail.outbox] == ["Votre dossier 7"]
+
+
+def test_password_reset_link_goes_out_through_a_real_worker(celery_worker, client):
+    from django.utils import timezone
+
+    from accounts.models import PasswordResetDemand
+    from tests.factories import UserFactory
+
+    user = UserFactory(email="reset@example.fr", activated_at=timezone.now())
+    assert client.post("/compte/mot-de-passe-oublie/", {"email": user.email}).status_code == 302
+
+    deadline = time.monotonic() + 20
+    while (
+        time.monotonic() < deadline and not OutboxMail.objects.filter(status=OutboxMail.Status.SENT).exists()
+    ):
+        time.sleep(0.1)
+
+    assert [m.to for m in mail.outbox] == [["reset@example.fr"]]
+    assert "/compte/reinitialiser/" in mail.outbox[0].body
+    assert not PasswordResetDemand.objects.exists()

@@ -14,6 +14,7 @@ PUBLIC_VIEWS = {
     "accounts:signup_done",
     "accounts:activate",
     "accounts:login",
+    "accounts:login_factor",
     "accounts:login_code",
     "accounts:password_reset",
     "accounts:reset_confirm",
@@ -22,6 +23,8 @@ PUBLIC_VIEWS = {
     "support:assistant_node",
     "support:assistant_feedback",
     "support:ticket_create",
+    # One-click unsubscribe from a reminder mail (RFC 8058): the signed link is the credential.
+    "notifications:unsubscribe",
     "captcha-image",
     "captcha-image-2x",
     "captcha-audio",

@@ -196,3 +196,19 @@ def test_user_without_structure_is_told_to_attach_first(client):
     client.force_login(UserFactory())
     response = client.get(CREATE)
     assert "votre compte doit être rattaché à la structure du bénéficiaire" in text(response)
+
+
+@pytest.mark.parametrize("save", ["on", ""])
+@pytest.mark.parametrize("pacage", ["０３５１２３４５６", "٠٣٥١٢٣٤٥٦"])
+def test_non_ascii_digits_in_pacage_are_refused_next_to_the_field(
+    client, farm, farmer, bank_account, campaign_2023, save, pacage
+):
+    client.force_login(farmer)
+    response = client.post(
+        CREATE, header_data(farm, bank_account, campaign_2023, pacage=pacage, save_to_structure=save)
+    )
+    assert response.status_code == 200
+    assert "Le numéro PACAGE comporte 9 chiffres." in text(response)
+    farm.refresh_from_db()
+    assert farm.pacage == "035987654"
+    assert not RefundRequest.objects.exists()

@@ -200,3 +200,28 @@ def test_bank_account_list_queries_do_not_grow_with_rows(
     with django_assert_max_num_queries(6):
         response = client.get(LIST)
     assert response.text.count("Télécharger") == rows
+
+
+@pytest.mark.parametrize("value", ["abc", "1e3", "99999999999999999999", "-1", "١"])
+def test_create_page_ignores_a_structure_parameter_that_is_not_one_of_the_users(client, manager, value):
+    response = client.get(CREATE, {"structure": value})
+    assert response.status_code == 200
+    assert "Créer une coordonnée bancaire" in response.text
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("AGRI-FRPP", "AGRIFRPP"), ("agri frpp xxx", "AGRIFRPPXXX"), ("AGRIFRPP１２３", "AGRIFRPP123")],
+)
+def test_bic_is_saved_as_checked_once_compacted(client, manager, typed, stored):
+    response = client.post(CREATE, form_data(manager.structure, valid_pdf(), bic=typed), follow=True)
+    assert "La coordonnée bancaire est enregistrée." in response.text
+    assert BankAccount.objects.get().bic == stored
+
+
+@pytest.mark.parametrize("typed", ["AGRIFRP", "AGRI FRPP 1", "AGRIFRPP-É1", "AGR1FRPP", "ＡＧＲＩＦＲＰＰ"])
+def test_malformed_bic_is_refused_next_to_the_field(client, manager, typed):
+    response = client.post(CREATE, form_data(manager.structure, valid_pdf(), bic=typed))
+    assert response.status_code == 200
+    assert "Ce BIC n&#x27;est pas valide" in response.text
+    assert not BankAccount.objects.exists()

@@ -50,6 +50,7 @@ def test_siret_step_accepts_spaces_and_asks_for_name_and_address(client, user):
         ("<script>alert(1)</script>", "au plus 20 caractères"),
         ("<b>1</b>", "Le numéro SIRET comporte 14 chiffres."),
         ("7" * 300, "Assurez-vous que cette valeur comporte au plus 20 caractères"),
+        ("７３２８２９３２０００７４", "Le numéro SIRET comporte 14 chiffres."),  # full-width digits
     ],
 )
 def test_siret_step_shows_a_french_error_next_to_the_field(client, user, siret, message):
@@ -185,3 +186,10 @@ def test_two_users_creating_the_same_siret_at_once_make_one_structure():
     assert Structure.objects.filter(siret=siret).count() == 1
     winner = next(pk for pk, outcome in outcomes.items() if outcome == "created")
     assert list(Membership.objects.values_list("user_id", "role")) == [(winner, "main_manager")]
+
+
+def test_full_width_siret_at_the_details_step_is_refused_without_error(client, user):
+    response = client.post(URL, details("７３２８２９３２０００７４"))
+    assert response.status_code == 200
+    assert "Le numéro SIRET comporte 14 chiffres." in response.text
+    assert not Structure.objects.exists()

@@ -101,6 +101,8 @@ def test_saving_unchanged_values_records_nothing(client, manager):
         ({"pacage": "1234567890"}, "Le numéro PACAGE comporte 9 chiffres."),
         ({"pacage": "<i>x</i>"}, "Le numéro PACAGE comporte 9 chiffres."),
         ({"pacage": "099123456"}, "doivent être ceux du département"),
+        ({"pacage": "０３５１２３４５６"}, "Le numéro PACAGE comporte 9 chiffres."),  # full-width digits
+        ({"pacage": "٠٣٥١٢٣٤٥٦"}, "Le numéro PACAGE comporte 9 chiffres."),  # Arabic-Indic digits
         ({"beneficiary_category": "999999"}, "Choisissez une catégorie de la liste."),
         ({"beneficiary_category": "abc"}, "Choisissez une catégorie de la liste."),
     ],

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from support.models import SupportTicket
 from support.services import ticket_create
-from tests.documents import EXECUTABLE, upload, valid_pdf
+from tests.documents import EXECUTABLE, pdf_with_action, png_bytes, upload, valid_pdf
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -163,7 +163,10 @@ def test_bad_input_gets_a_message_beside_the_field(client, mailoutbox, field, va
         (upload("capture.pdf", EXECUTABLE), "Ce fichier n'est ni un PDF, ni une image PNG ou JPEG."),
         (upload("vide.pdf", b""), "Le fichier est vide."),
         (upload("tronque.pdf", b"%PDF-1.7\n1 0 obj"), "Ce fichier est endommagé ou incomplet"),
+        (upload("capture.png", png_bytes(9000, 9000), "image/png"), "Cette image est trop grande"),
+        (upload("capture.pdf", pdf_with_action("/JavaScript")), "Ce PDF contient du code qui s'exécute"),
     ],
+    ids=["executable", "empty", "truncated", "pixel-bomb", "javascript"],
 )
 def test_bad_attachment_is_refused_and_nothing_is_stored(client, document, message):
     client.force_login(UserFactory())
