@@ -79,7 +79,7 @@ def instructors_see_advances(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("reimbursements", "0006_advances"), ("reimbursements", "0003_instructors_group")]
+    dependencies = [("reimbursements", "0007_advances"), ("reimbursements", "0003_instructors_group")]
 
     operations = [
         migrations.RunPython(seed, migrations.RunPython.noop),

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reimbursements", "0005_campaign_calendar"),
+        ("reimbursements", "0006_import_job"),
         ("structures", "0003_bank_and_role_constraints"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
