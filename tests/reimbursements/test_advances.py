@@ -381,7 +381,7 @@ def test_structure_that_received_an_advance_files_an_empty_regularisation_before
     response = client.post(
         reverse("reimbursements:create"),
         {
-            "structure": farm.pk,
+            "structure": farm.siret,
             "campaign": campaign_2024.pk,
             "bank_account": bank_account.pk,
             "beneficiary_category": farm.beneficiary_category_id,
