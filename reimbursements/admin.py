@@ -373,3 +373,7 @@ class AdvanceAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# Bulk jobs have their own admin module; importing it registers it.
+from reimbursements import import_admin  # noqa: E402, F401
