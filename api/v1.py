@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Header, NinjaAPI, Query, Router, Schema
+from ninja import Field, Header, NinjaAPI, Query, Router, Schema
 from ninja.pagination import CursorPagination, paginate
 
 from api import problems
@@ -245,6 +245,20 @@ class RequestFilters(Schema):
     number: str = ""
 
 
+class FilingIn(Schema):
+    advance: bool | None = Field(
+        None,
+        description=(
+            "Votre réponse explicite quand la campagne propose une avance : true pour "
+            "la demander, false pour la refuser. Jamais choisie à votre place : sans réponse, le dépôt est refusé."
+        ),
+    )
+    nothing_to_declare: bool = Field(
+        False,
+        description="« Je n'ai pas de livraison à déclarer » : une demande sans ligne qui régularise une avance.",
+    )
+
+
 requests_router = Router(tags=["Demandes de remboursement"])
 
 
@@ -315,7 +329,12 @@ def request_receipt(request, request_id: int) -> HttpResponse:
         "répété avec la même clé dépose une seule fois et reçoit la même réponse."
     ),
 )
-def request_file(request, request_id: int, idempotency_key: str = Header("", alias="Idempotency-Key")):
+def request_file(
+    request,
+    request_id: int,
+    payload: FilingIn | None = None,
+    idempotency_key: str = Header("", alias="Idempotency-Key"),
+):
     require_write(request)
     refund_request = _my_request(request, request_id)
     key = idempotency_key.strip()
@@ -338,7 +357,13 @@ def request_file(request, request_id: int, idempotency_key: str = Header("", ali
                         )
                     # A retry of a filing that succeeded: the same answer, nothing filed twice.
                     return _my_request(request, request_id)
-            return services.refund_request_file(refund_request_id=refund_request.pk, user=request.user)
+            payload = payload or FilingIn()
+            return services.refund_request_file(
+                refund_request_id=refund_request.pk,
+                user=request.user,
+                advance=payload.advance,
+                nothing_to_declare=payload.nothing_to_declare,
+            )
     except services.AlreadyFiledError as exc:
         raise problems.Problem(409, exc.messages[0]) from None
     except services.RefundError as exc:

@@ -31,12 +31,12 @@ def api_get(client):
 
 @pytest.fixture
 def api_post(client):
-    def post(path, secret=None, headers=None, **data):
+    def post(path, secret=None, headers=None, data=None):
         extra = bearer(secret) if secret else {}
         extra.update(
             {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in (headers or {}).items()}
         )
-        return client.post(f"/api/v1{path}", data, content_type="application/json", **extra)
+        return client.post(f"/api/v1{path}", data or {}, content_type="application/json", **extra)
 
     return post
 

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 
 from accounts.models import ApiToken
-from reimbursements.models import EnergyProduct, RefundEvent, RefundRequest
+from reimbursements.models import Advance, EnergyProduct, RefundEvent, RefundRequest
 from tests.api.conftest import bearer, make_token
 from tests.conftest import requires_postgresql
 from tests.factories import MembershipFactory, StructureFactory
@@ -167,16 +167,20 @@ class TestRefundRequests:
             api_get("/refund-requests", secret, page_size=200)
 
 
+# The 2023 campaign offers the 2024 advance: the filer answers explicitly.
+NO_ADVANCE = {"advance": False}
+
+
 class TestFiling:
     def test_files_once_with_an_idempotency_key_and_answers_the_same(self, api_post, secret, ready):
         url = f"/refund-requests/{ready.pk}/filing"
-        first = api_post(url, secret, headers={"Idempotency-Key": "essai-1"})
+        first = api_post(url, secret, headers={"Idempotency-Key": "essai-1"}, data=NO_ADVANCE)
         assert first.status_code == 200, first.content
         assert first.json()["number"].startswith("TIC-2023-") and first.json()["status"] == "filed"
-        again = api_post(url, secret, headers={"Idempotency-Key": "essai-1"})
+        again = api_post(url, secret, headers={"Idempotency-Key": "essai-1"}, data=NO_ADVANCE)
         assert again.status_code == 200 and again.json()["number"] == first.json()["number"]
         assert RefundEvent.objects.filter(request=ready).count() == 1
-        assert_problem(api_post(url, secret, headers={"Idempotency-Key": "essai-2"}), 409)
+        assert_problem(api_post(url, secret, headers={"Idempotency-Key": "essai-2"}, data=NO_ADVANCE), 409)
 
     def test_a_key_used_for_another_request_is_refused(self, api_post, secret, ready, farm, farmer):
         from reimbursements.models import Campaign
@@ -186,7 +190,10 @@ class TestFiling:
         )
         assert (
             api_post(
-                f"/refund-requests/{ready.pk}/filing", secret, headers={"Idempotency-Key": "k"}
+                f"/refund-requests/{ready.pk}/filing",
+                secret,
+                headers={"Idempotency-Key": "k"},
+                data=NO_ADVANCE,
             ).status_code
             == 200
         )
@@ -203,6 +210,17 @@ class TestFiling:
         draft.refresh_from_db()
         assert draft.status == RefundRequest.Status.DRAFT and draft.number is None
 
+    def test_the_advance_is_never_chosen_for_the_filer(self, api_post, secret, ready):
+        url = f"/refund-requests/{ready.pk}/filing"
+        body = assert_problem(api_post(url, secret), 422)
+        assert "avance" in body["errors"][0]["message"]
+        ready.refresh_from_db()
+        assert ready.status == RefundRequest.Status.DRAFT
+        assert_problem(api_post(url, secret, data={"advance": "peut-être"}), 422)
+        filed = api_post(url, secret, data={"advance": True})
+        assert filed.status_code == 200, filed.content
+        assert Advance.objects.filter(request=ready).exists()
+
     def test_a_read_only_token_cannot_file(self, api_post, farmer, ready):
         read_only = make_token(farmer, scope=ApiToken.Scope.READ)
         assert_problem(api_post(f"/refund-requests/{ready.pk}/filing", read_only), 403)
@@ -214,7 +232,7 @@ class TestFiling:
 
     def test_the_receipt_is_a_pdf_once_filed(self, api_get, api_post, secret, ready):
         assert_problem(api_get(f"/refund-requests/{ready.pk}/receipt", secret), 404)
-        api_post(f"/refund-requests/{ready.pk}/filing", secret)
+        api_post(f"/refund-requests/{ready.pk}/filing", secret, data=NO_ADVANCE)
         response = api_get(f"/refund-requests/{ready.pk}/receipt", secret)
         assert response.status_code == 200 and response.content.startswith(b"%PDF")
 
@@ -232,6 +250,7 @@ def test_concurrent_retries_with_one_key_file_once_with_one_number(ready, secret
             barrier.wait()
             response = Client().post(
                 f"/api/v1/refund-requests/{ready.pk}/filing",
+                NO_ADVANCE,
                 content_type="application/json",
                 HTTP_IDEMPOTENCY_KEY="retry-key",
                 **bearer(secret),
