@@ -20,6 +20,8 @@ from pypdf.errors import FileNotDecryptedError, LimitReachedError
 from pypdf.filters import decode_stream_data
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
+from chorus.storage import STORAGE_ERRORS, StorageUnavailable
+
 logger = logging.getLogger(__name__)
 
 ACCEPTED_TYPES = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
@@ -248,12 +250,18 @@ def private_file_response(file, *, download_name: str) -> FileResponse:
     read it; the content type comes from the stored content, and the browser must not sniff it."""
     if not file:
         raise Http404
+    # Streamed through this view rather than redirected to a presigned bucket URL: the bucket stays on the
+    # private network with no public endpoint, no bearer URL can leak through history, logs or a Referer,
+    # and the type and no-store headers below are ours whatever the bucket says. Files are 10 MB at most.
     try:
         handle = file.open("rb")
+        head = handle.read(262)
+        handle.seek(0)
     except FileNotFoundError as exc:
         raise Http404 from exc
-    head = handle.read(262)
-    handle.seek(0)
+    except STORAGE_ERRORS as exc:
+        logger.warning("Private file storage unreachable for a download: %s", type(exc).__name__)
+        raise StorageUnavailable from exc
     kind = filetype.guess(head)
     response = FileResponse(
         handle,

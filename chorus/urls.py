@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path, re_path
 
 from accounts import views as accounts_views
-from chorus import views
+from chorus import health, observability, views
 from support import views as support_views
 
 # django-simple-captcha's views, reachable by visitors despite LoginRequiredMiddleware.
@@ -40,4 +40,7 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("captcha/", include(captcha_patterns)),
     path("admin/", admin.site.urls),
+    path("sante/vivant", health.live, name="health_live"),
+    path("sante/pret", health.ready, name="health_ready"),
+    path("metriques", observability.metrics, name="metrics"),
 ]

@@ -249,3 +249,7 @@ class RefundRequestAdmin(admin.ModelAdmin):
             "choices": choices,
         }
         return TemplateResponse(request, "admin/reimbursements/refundrequest/transition.html", context)
+
+
+# Bulk jobs have their own admin module; importing it registers it.
+from reimbursements import import_admin  # noqa: E402, F401

@@ -89,6 +89,8 @@ def portfolio_file(request):
 # --- « Importer des lignes » ---------------------------------------------------------------------------
 
 RECENT_JOBS = 10
+# A 10,000-row job carries megabytes of verdicts: lists and the progress poll don't load them.
+HEAVY_FIELDS = ("rows", "results", "request_ids")
 ERROR_ROWS_SHOWN = 200
 
 
@@ -117,7 +119,7 @@ def import_page(request):
         "reimbursements/import.html",
         {
             "form": form,
-            "jobs": ImportJob.objects.filter(user=request.user)[:RECENT_JOBS],
+            "jobs": ImportJob.objects.filter(user=request.user).defer(*HEAVY_FIELDS)[:RECENT_JOBS],
             "products": EnergyProduct.objects.filter(rates__isnull=False).distinct().order_by("position"),
         },
     )
@@ -142,7 +144,12 @@ def _job(request, pk) -> ImportJob:
 
 @require_safe
 def import_job(request, pk):
-    job = _job(request, pk)
+    job = get_object_or_404(ImportJob.objects.filter(user=request.user).defer(*HEAVY_FIELDS), pk=pk)
+    if job.is_running:
+        context = {"job": job}
+        if request.htmx:
+            return render(request, "reimbursements/_import_job.html", context)
+        return render(request, "reimbursements/import_job.html", context)
     context = {
         "job": job,
         "error_rows": job.error_rows[:ERROR_ROWS_SHOWN],

@@ -11,6 +11,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from chorus.outbox.services import mail_queue
+from chorus.storage import PendingFiles, StorageUnavailable
 from reimbursements import selectors
 from reimbursements.models import (
     Campaign,
@@ -279,7 +280,6 @@ def _refresh_total(refund_request: RefundRequest) -> None:
     refund_request.save(update_fields=["total_amount", "updated_at"])
 
 
-@transaction.atomic
 def refund_line_save(
     *,
     refund_request_id: int,
@@ -290,7 +290,36 @@ def refund_line_save(
     quantity: Decimal,
     invoice_copy=None,
 ) -> RefundLine:
-    """Add a line (line_id None) or change one; the amount is computed here, whatever the page showed."""
+    """Add a line (line_id None) or change one; the amount is computed here, whatever the page showed.
+    The invoice copy is stored before the line is written and deleted again if the change does not commit,
+    so there is never a line pointing to a missing file, nor a file without its line."""
+    try:
+        with PendingFiles() as files, transaction.atomic():
+            return _refund_line_save(
+                files,
+                refund_request_id=refund_request_id,
+                line_id=line_id,
+                invoice_number=invoice_number,
+                delivery_date=delivery_date,
+                product=product,
+                quantity=quantity,
+                invoice_copy=invoice_copy,
+            )
+    except StorageUnavailable as exc:
+        raise RefundError(exc.message, field="invoice_copy") from exc
+
+
+def _refund_line_save(
+    files: PendingFiles,
+    *,
+    refund_request_id: int,
+    line_id: int | None,
+    invoice_number: str,
+    delivery_date: date,
+    product: EnergyProduct,
+    quantity: Decimal,
+    invoice_copy,
+) -> RefundLine:
     refund_request = _lock_editable(refund_request_id)
     rate = line_rate(campaign=refund_request.campaign, product=product, delivery_date=delivery_date)
     line_quantity_check(product, quantity)
@@ -302,7 +331,7 @@ def refund_line_save(
     line.rate = rate.amount
     line.amount = line_amount(quantity, rate.amount)
     if invoice_copy is not None:
-        line.invoice_copy = invoice_copy
+        files.store(line.invoice_copy, invoice_copy)
         line.invoice_original_name = getattr(invoice_copy, "original_name", invoice_copy.name)[:255]
     line.save()
     _refresh_total(refund_request)

@@ -30,6 +30,10 @@ PUBLIC_VIEWS = {
     "captcha-image-2x",
     "captcha-audio",
     "captcha-refresh",
+    "health_live",
+    "health_ready",
+    # Not public: 404 unless the scraper sends the METRICS_TOKEN (tests/chorus/test_observability.py).
+    "metrics",
 }
 
 

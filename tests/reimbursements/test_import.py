@@ -4,6 +4,7 @@ import zipfile
 from decimal import Decimal
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
@@ -263,7 +264,8 @@ def test_a_failure_while_importing_rolls_the_whole_structure_back(upload, run, s
         row["outcome"] == "error" and "Structure non importée" in row["message"] for row in saules_rows
     )
     # The invoice copy stored for the rolled-back line is gone from storage too.
-    stored = list((settings.MEDIA_ROOT / "invoices").iterdir())
+    # Through the storage API: the local folder, or the bucket when S3 is configured (CI).
+    stored = default_storage.listdir("invoices")[1]
     assert len(stored) == 1
 
 
@@ -505,3 +507,46 @@ def test_each_imported_line_takes_the_rate_of_its_delivery_window(upload, run):
         (Decimal("20.9500"), Decimal("209.50")),
     ]
     assert lines[0].request.total_amount == Decimal("359.10")
+
+
+def test_a_user_detached_between_check_and_import_imports_nothing_there(upload, run, firm_user):
+    job = upload(lines_csv(*GOOD_ROWS), invoices_zip(*GOOD_FILES))
+    Membership.objects.filter(user=firm_user, structure__siret=SAULES).update(is_active=False)
+    job = run(job, "import_job_start")
+    assert list(RefundRequest.objects.values_list("structure__siret", flat=True)) == [MOULIN]
+    assert "Vous n'êtes plus rattaché à cette structure." in job.rows[0]["message"]
+
+
+def test_the_progress_poll_does_not_load_the_rows(client, upload, django_assert_max_num_queries):
+    job = upload(lines_csv(*GOOD_ROWS), invoices_zip(*GOOD_FILES))
+    ImportJob.objects.filter(pk=job.pk).update(status="importing", total=3, done=1)
+    with django_assert_max_num_queries(4) as queries:
+        client.get(
+            reverse("reimbursements:import_job", kwargs={"pk": job.pk}), headers={"HX-Request": "true"}
+        )
+    assert not any('"rows"' in query["sql"] for query in queries.captured_queries)
+
+
+def test_admin_lists_jobs_read_only(upload, admin_client):
+    job = upload(lines_csv(*GOOD_ROWS), invoices_zip(*GOOD_FILES))
+    response = admin_client.get(reverse("admin:reimbursements_importjob_changelist"))
+    assert response.status_code == 200 and "lignes.csv" in response.content.decode()
+    response = admin_client.get(reverse("admin:reimbursements_importjob_change", args=[job.pk]))
+    assert response.status_code == 200
+
+
+def test_a_broker_that_cannot_take_the_job_fails_it_with_a_message(
+    client, firm_user, monkeypatch, django_capture_on_commit_callbacks
+):
+    from reimbursements import tasks
+
+    def refuse(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks.import_job_run, "delay", refuse)
+    client.force_login(firm_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = send(client, lines_csv(*GOOD_ROWS), invoices_zip(*GOOD_FILES))
+    job = ImportJob.objects.get()
+    assert job.status == "failed"
+    assert "momentanément indisponible" in text(client.get(response.url))
