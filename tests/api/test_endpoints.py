@@ -282,7 +282,12 @@ def test_every_endpoint_but_reference_data_and_docs_needs_a_token(client, ready)
             else:
                 assert response.status_code == 200
                 public.add(path)
-    assert public == {"/api/v1/campaigns", "/api/v1/products", "/api/v1/campaigns/{year}/rates"}
+    assert public == {
+        "/api/v1/campaigns",
+        "/api/v1/products",
+        "/api/v1/beneficiary-categories",
+        "/api/v1/campaigns/{year}/rates",
+    }
 
 
 class TestDocumentation:
