@@ -15,6 +15,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_email.models import EmailDevice
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import AccountLink, PasswordResetDemand, SecondFactorFailure, User
 from chorus.outbox.services import mail_queue
@@ -422,5 +424,7 @@ def user_deactivate(*, user: User) -> None:
         user = User.objects.select_for_update().get(pk=user.pk)
         user.is_active = False
         user.save(update_fields=["is_active"])
-        EmailDevice.objects.filter(user=user).delete()
+        # Every factor goes with the account: no authenticator secret or backup code outlives it.
+        for device_model in (EmailDevice, TOTPDevice, StaticDevice):
+            device_model.objects.filter(user=user).delete()
         mail_queue(to=[user.email], template="accounts/emails/deactivated", context={"user": user})

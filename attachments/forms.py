@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from attachments.models import AttachmentRequest
 from attachments.services import BULK_APPROVAL_MAX, REFUSAL_REASON_MAX_LENGTH
 from structures.models import Structure
+from structures.pickers import SEPARATOR, StructureCombobox
 from structures.validators import is_ascii_digits, normalize_siret, validate_siret
 
 COMMENT_MAX_LENGTH = AttachmentRequest._meta.get_field("comment").max_length
@@ -19,7 +20,7 @@ class AttachmentRequestForm(forms.Form):
         label="Libellé de la structure",
         max_length=30,
         help_text="Le numéro SIRET de la structure (14 chiffres), par exemple 732 829 320 00074.",
-        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+        widget=StructureCombobox(attrs={"inputmode": "numeric"}),
     )
     service = forms.TypedChoiceField(
         label="Service",
@@ -41,6 +42,8 @@ class AttachmentRequestForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Suggestions come from the whole directory, by SIREN or SIRET only (structures.pickers).
+        self.fields["siret"].widget.scope = "directory"
         self.structure = self._structure_typed()
         self.services = []
         if self.structure is not None:
@@ -50,13 +53,13 @@ class AttachmentRequestForm(forms.Form):
     def _structure_typed(self) -> Structure | None:
         if not self.is_bound:
             return None
-        siret = normalize_siret(self.data.get(self.add_prefix("siret"), ""))
+        siret = _typed_siret(self.data.get(self.add_prefix("siret"), ""))
         if not is_ascii_digits(siret, 14):
             return None
         return Structure.objects.filter(siret=siret).first()
 
     def clean_siret(self):
-        siret = normalize_siret(self.cleaned_data["siret"])
+        siret = _typed_siret(self.cleaned_data["siret"])
         validate_siret(siret)
         if self.structure is None:
             raise ValidationError(
@@ -75,6 +78,11 @@ class AttachmentRequestForm(forms.Form):
     @property
     def unknown_siret(self) -> bool:
         return self.is_bound and self.has_error("siret", code="unknown_siret")
+
+
+def _typed_siret(value: str) -> str:
+    """The SIRET typed, or the one in front of a suggestion picked in the list (« SIRET — nom »)."""
+    return normalize_siret(value.split(SEPARATOR.strip(), 1)[0])
 
 
 class DecisionForm(forms.Form):

@@ -37,6 +37,7 @@ urlpatterns = [
     path("rattachements/", include("attachments.urls")),
     path("remboursements/", include("reimbursements.urls")),
     path("aide/", include("support.urls")),
+    path("notifications/", include("notifications.urls")),
     path("captcha/", include(captcha_patterns)),
     path("admin/", admin.site.urls),
 ]

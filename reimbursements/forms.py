@@ -2,7 +2,6 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.urls import reverse
 from django.utils import timezone
 
 from chorus.uploads import DocumentField
@@ -10,6 +9,7 @@ from reimbursements import selectors
 from reimbursements.models import Campaign, EnergyProduct, RefundRequest, line_amount
 from reimbursements.services import Header, RefundError, line_quantity_check, line_rate
 from structures.models import BankAccount, BeneficiaryCategory, Structure
+from structures.pickers import StructureChoiceField, structures_in_scope
 from structures.validators import validate_pacage
 
 DECLARATION = (
@@ -53,12 +53,12 @@ class ProductChoiceField(forms.ModelChoiceField):
 class HeaderForm(forms.Form):
     """« En-tête » of a request. Structure and year are chosen once, at creation."""
 
-    structure = forms.ModelChoiceField(
+    structure = StructureChoiceField(
         label="Structure",
-        queryset=Structure.objects.none(),
-        empty_label="Choisissez une structure",
-        help_text="Ses références bancaires, sa catégorie et son numéro PACAGE sont repris ci-dessous "
-        "(sans JavaScript : bouton « Pré-remplir depuis la structure »).",
+        scope="filing",
+        error_messages={"required": "Choisissez la structure du bénéficiaire."},
+        help_text="Son SIRET ou une partie de son nom. Ses références bancaires, sa catégorie et son numéro "
+        "PACAGE sont repris ci-dessous (sans JavaScript : bouton « Pré-remplir depuis la structure »).",
     )
     campaign = CampaignChoiceField(
         label="Année de la demande",
@@ -97,33 +97,40 @@ class HeaderForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.refund_request = refund_request
         if refund_request is None:
-            structures = selectors.filing_structures(user)
-            self.fields["structure"].queryset = structures
+            self.fields["structure"].queryset = selectors.filing_structures(user)
             self.fields["campaign"].queryset = selectors.open_campaigns(today)
-            # With JavaScript, choosing a structure pre-fills the rest in place; without it, the
-            # « Pré-remplir depuis la structure » button does the same through a GET.
-            self.fields["structure"].widget.attrs.update(
-                {
-                    "hx-get": reverse("reimbursements:create"),
-                    "hx-trigger": "change",
-                    "hx-target": "#en-tete",
-                    "hx-select": "#en-tete",
-                    "hx-swap": "outerHTML",
-                    "hx-include": "#id_campaign, #id_not_in_difficulty",
-                }
-            )
-            structure_ids = structures.values("pk")
+            structure = self._chosen_structure()
+            self.chosen_structure = structure
         else:
             del self.fields["structure"]
             del self.fields["campaign"]
-            structure_ids = [refund_request.structure_id]
-        self.fields["bank_account"].queryset = selectors.active_bank_accounts(structure_ids).order_by(
-            "structure__name", "label"
-        )
+            structure = refund_request.structure
+        # Only the chosen structure's bank details: never one option per account of every client.
+        if structure is None:
+            self.fields["bank_account"].queryset = BankAccount.objects.none()
+            self.fields["bank_account"].empty_label = "Choisissez d'abord la structure"
+        else:
+            self.fields["bank_account"].queryset = selectors.active_bank_accounts([structure.pk]).order_by(
+                "label"
+            )
         self.fields["pacage"].widget.attrs.update({"inputmode": "numeric", "autocomplete": "off"})
+
+    def _chosen_structure(self):
+        """The structure typed or picked (bound form), or given as initial value (pre-filled form)."""
+        field = self.fields["structure"]
+        if self.is_bound:
+            try:
+                return field.to_python(self.data.get(self.add_prefix("structure")))
+            except ValidationError:
+                return None
+        initial = self.initial.get("structure")
+        return initial if isinstance(initial, Structure) else None
 
     def clean(self):
         cleaned = super().clean()
+        if self.has_error("structure"):
+            # « Choose the bank details » would only repeat that the structure is missing.
+            self._errors.pop("bank_account", None)
         structure = self.refund_request.structure if self.refund_request else cleaned.get("structure")
         account = cleaned.get("bank_account")
         if structure and account and account.structure_id != structure.pk:
@@ -236,8 +243,11 @@ def _int(value) -> int | None:
 
 
 class ListFilterForm(forms.Form):
-    structure = forms.ModelChoiceField(
-        label="Structure", queryset=Structure.objects.none(), required=False, empty_label="Toutes"
+    structure = StructureChoiceField(
+        label="Structure",
+        scope="attached",
+        required=False,
+        help_text="SIRET ou nom ; laissez vide pour toutes vos structures.",
     )
     year = forms.TypedChoiceField(label="Année", coerce=int, required=False, empty_value=None)
     status = forms.ChoiceField(
@@ -249,7 +259,7 @@ class ListFilterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["structure"].queryset = Structure.objects.for_user(user).distinct().order_by("name")
+        self.fields["structure"].queryset = structures_in_scope("attached", user)
         years = Campaign.objects.order_by("-year").values_list("year", flat=True)
         self.fields["year"].choices = [("", "Toutes"), *((year, str(year)) for year in years)]
 

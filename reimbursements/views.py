@@ -1,5 +1,7 @@
 """Thin views: access by queryset (404 for anyone not attached to the structure), a form, one service."""
 
+import re
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Sum
@@ -64,24 +66,40 @@ def request_export(request):
     return exports.requests_csv_response(requests)
 
 
-def _header_initial(request, data) -> dict:
-    """Pre-fill from the chosen structure (posted by the « Pré-remplir » button, or sent by htmx on change)."""
+def _header_initial(request, data, today) -> dict:
+    """The header pre-filled from the chosen structure, keeping every value the user already chose: sent
+    by the « Pré-remplir » button or, with JavaScript, by the in-place refresh when a structure is picked
+    (the whole form is sent, so a year or bank account chosen meanwhile is kept). The structure's saved
+    category and PACAGE fill those fields; its first bank account fills the field unless the one chosen
+    belongs to it. A link may name the structure by id (?structure=<pk>)."""
     structures = selectors.filing_structures(request.user)
-    structure = structures.filter(pk=_int(data.get("structure"))).first()
-    if structure is None and len(candidates := list(structures[:2])) == 1:
+    typed = (data.get("structure") or "").strip()[:250]
+    if re.fullmatch(r"[0-9]{1,13}", typed):
+        structure = structures.filter(pk=_int(typed)).first()
+    elif typed:
+        structure = HeaderForm(data, user=request.user, today=today).chosen_structure
+    elif len(candidates := list(structures[:2])) == 1:
         structure = candidates[0]
+    else:
+        structure = None
     initial = {
-        "campaign": _int(request.GET.get("campaign")),
-        "not_in_difficulty": "not_in_difficulty" in request.GET,
+        "structure": structure or typed or None,
+        "campaign": _int(data.get("campaign")),
+        "not_in_difficulty": bool(data.get("not_in_difficulty")),
+        "save_to_structure": bool(data.get("save_to_structure")),
+        "beneficiary_category": _int(data.get("beneficiary_category")),
+        "pacage": (data.get("pacage") or "")[:9],
     }
     if structure is not None:
-        account = selectors.active_bank_accounts([structure.pk]).order_by("label").first()
-        initial.update(
-            structure=structure.pk,
-            bank_account=account.pk if account else None,
-            beneficiary_category=structure.beneficiary_category_id,
-            pacage=structure.pacage,
-        )
+        accounts = selectors.active_bank_accounts([structure.pk]).order_by("label")
+        chosen = _int(data.get("bank_account"))
+        account = accounts.filter(pk=chosen).first() if chosen else None
+        account = account or accounts.first()
+        initial["bank_account"] = account.pk if account else None
+        if structure.beneficiary_category_id:
+            initial["beneficiary_category"] = structure.beneficiary_category_id
+        if structure.pacage:
+            initial["pacage"] = structure.pacage
     return initial
 
 
@@ -97,7 +115,9 @@ def request_create(request):
     today = timezone.localdate()
     existing = None
     if request.method == "POST" and "prefill" in request.POST:
-        form = HeaderForm(initial=_header_initial(request, request.POST), user=request.user, today=today)
+        form = HeaderForm(
+            initial=_header_initial(request, request.POST, today), user=request.user, today=today
+        )
     elif request.method == "POST":
         form = HeaderForm(request.POST, user=request.user, today=today)
         if form.is_valid():
@@ -119,7 +139,9 @@ def request_create(request):
                 )
                 return redirect("reimbursements:detail", pk=refund_request.pk)
     else:
-        form = HeaderForm(initial=_header_initial(request, request.GET), user=request.user, today=today)
+        form = HeaderForm(
+            initial=_header_initial(request, request.GET, today), user=request.user, today=today
+        )
     if (
         existing is not None
         and not selectors.refund_requests_for_user(request.user).filter(pk=existing.pk).exists()

@@ -4,6 +4,7 @@ from django import forms
 
 from chorus.uploads import DocumentField
 from structures.models import BankAccount, BeneficiaryCategory, Service, Structure
+from structures.pickers import StructureChoiceField
 from structures.validators import (
     normalize_bic,
     normalize_iban,
@@ -79,21 +80,16 @@ class ManageSelectForm(forms.Form):
             "invalid_choice": "Choisissez le type de demande dans la liste.",
         },
     )
-    identifiant = forms.ModelChoiceField(
+    identifiant = StructureChoiceField(
         label="Identifiant",
-        queryset=Structure.objects.none(),
-        empty_label="Sélectionnez une structure",
-        help_text="Les structures dont vous êtes gestionnaire.",
-        error_messages={
-            "required": "Choisissez la structure à modifier.",
-            "invalid_choice": "Choisissez une structure de la liste.",
-        },
+        scope="managed",
+        help_text="Le SIRET ou le nom d'une structure dont vous êtes gestionnaire.",
+        error_messages={"required": "Choisissez la structure à modifier."},
     )
 
     def __init__(self, *args, structures, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["identifiant"].queryset = structures
-        self.fields["identifiant"].label_from_instance = lambda s: f"{s.siret} — {s.name}"
 
 
 class RefundInformationForm(forms.ModelForm):

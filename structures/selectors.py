@@ -1,5 +1,7 @@
 """Reads across relations for the structures pages (and for the other apps: filing prerequisites)."""
 
+import re
+
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from accounts.models import User
@@ -10,11 +12,18 @@ def user_has_structure(*, user: User) -> bool:
     return Membership.objects.filter(user=user, is_active=True).exists()
 
 
-def memberships_of_user(*, user: User) -> QuerySet[Membership]:
-    """The user's active attachments with their structure, for « Organisation »."""
+def memberships_of_user(*, user: User, query: str = "") -> QuerySet[Membership]:
+    """The user's active attachments with their structure, for « Organisation »; `query` keeps those whose
+    SIRET starts with it or whose name contains it."""
+    memberships = Membership.objects.filter(user=user, is_active=True)
+    if query:
+        digits = re.sub(r"[ .]", "", query)
+        if re.fullmatch(r"[0-9]+", digits):
+            memberships = memberships.filter(structure__siret__startswith=digits)
+        else:
+            memberships = memberships.filter(structure__name__icontains=query)
     return (
-        Membership.objects.filter(user=user, is_active=True)
-        .select_related("structure")
+        memberships.select_related("structure")
         .annotate(
             active_bank_accounts=Count(
                 "structure__bank_accounts", filter=Q(structure__bank_accounts__is_active=True)

@@ -6,6 +6,7 @@ app_name = "structures"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("structures/recherche/", views.search, name="search"),
     path("structures/creer/", views.structure_create, name="create"),
     path("structures/gerer/", views.manage, name="manage"),
     path("structures/<int:pk>/modifier/", views.update, name="update"),

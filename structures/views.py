@@ -1,15 +1,16 @@
 import re
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from chorus.ratelimit import exceeded, too_many_requests, value_key
 from chorus.uploads import private_file_response
-from structures import selectors, services, sirene
+from structures import pickers, selectors, services, sirene
 from structures.forms import (
     BankAccountForm,
     ManageSelectForm,
@@ -23,11 +24,49 @@ from structures.models import BankAccount, Membership, Structure
 
 @require_safe
 def index(request: HttpRequest) -> HttpResponse:
-    """Domain « Organisation »: the user's structures and the « Structures » applications."""
+    """Domain « Organisation »: the user's structures (searched and paginated: a firm may have thousands)
+    and the « Structures » applications."""
+    query = request.GET.get("q", "").strip()[:250]
+    memberships = selectors.memberships_of_user(user=request.user, query=query)
+    page = Paginator(memberships, MEMBERSHIPS_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "structures/index.html", {"page": page, "q": query})
+
+
+SEARCH_PAGE_SIZE = 50
+MEMBERSHIPS_PAGE_SIZE = 50
+
+
+@require_safe
+def search(request: HttpRequest) -> HttpResponse:
+    """The structure picker's suggestions (an htmx fragment: the combobox's listbox) and, without
+    JavaScript, a results page. Only structures of the named scope for this user are searched."""
+    scope_name = request.GET.get("scope", "")
+    if scope_name not in pickers.SCOPES:
+        raise Http404
+    scope = pickers.SCOPES[scope_name]
+    if scope.siret_only and exceeded(
+        request, "structure-search", {"user": (value_key(str(request.user.pk)), "600/h")}
+    ):
+        return too_many_requests(request)
+    field = request.GET.get("field", "")
+    text = request.GET.get(field if field and field != "scope" else "q", "")[:250]
+    found = pickers.search(pickers.structures_in_scope(scope_name, request.user), text, scope=scope)
+    if request.htmx:
+        list_id = request.GET.get("list", "")
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,100}", list_id):
+            raise Http404
+        structures = list(found[: pickers.SUGGESTIONS])
+        total = len(structures) if len(structures) < pickers.SUGGESTIONS else found.count()
+        return render(
+            request,
+            "structures/_suggestions.html",
+            {"structures": structures, "total": total, "list_id": list_id},
+        )
+    page = Paginator(found, SEARCH_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
-        "structures/index.html",
-        {"memberships": selectors.memberships_of_user(user=request.user)},
+        "structures/search.html",
+        {"page": page, "q": text, "scope": scope_name, "siret_only": scope.siret_only},
     )
 
 
@@ -82,7 +121,8 @@ def structure_create(request: HttpRequest) -> HttpResponse:
 def _manage_context(request, *, structures: QuerySet[Structure], structure=None, form=None) -> dict:
     select_form = ManageSelectForm(
         structures=structures,
-        initial={"type_demande": ManageSelectForm.MODIFY, "identifiant": structure.pk} if structure else None,
+        # « Modifier une structure » is the only type of request: chosen already.
+        initial={"type_demande": ManageSelectForm.MODIFY, "identifiant": structure},
     )
     context = {"select_form": select_form, "has_structures": structures.exists(), "structure": structure}
     if structure is not None:
@@ -98,7 +138,17 @@ def manage(request: HttpRequest) -> HttpResponse:
     if request.GET:
         select_form = ManageSelectForm(request.GET, structures=structures)
         if select_form.is_valid():
-            return redirect("structures:update", pk=select_form.cleaned_data["identifiant"].pk)
+            structure = select_form.cleaned_data["identifiant"]
+            if request.htmx:
+                # Picking the structure reveals its block at once (the page swaps it in); the address
+                # becomes the structure's own, as after the button.
+                context = _manage_context(
+                    request, structures=structures.select_related("beneficiary_category"), structure=structure
+                )
+                response = render(request, "structures/manage.html", context)
+                response["HX-Push-Url"] = reverse("structures:update", args=[structure.pk])
+                return response
+            return redirect("structures:update", pk=structure.pk)
         context = _manage_context(request, structures=structures)
         context["select_form"] = select_form
         return render(request, "structures/manage.html", context)
@@ -135,12 +185,14 @@ def update(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_safe
 def bank_account_list(request: HttpRequest) -> HttpResponse:
-    accounts = list(selectors.bank_accounts_for_user(user=request.user))
+    page = Paginator(selectors.bank_accounts_for_user(user=request.user), MEMBERSHIPS_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "structures/bank_account_list.html",
         {
-            "accounts": accounts,
+            "page": page,
             "can_create": selectors.structures_managed(user=request.user).exists(),
         },
     )

@@ -13,7 +13,6 @@ def seed() -> list[str]:
     if ticket is None:
         ticket = ticket_create(
             user=farmer,
-            email=farmer.contact_address,
             situation=SupportTicket.Situation.BANK_DETAILS,
             subject=DEMO_SUBJECT,
             message=(

@@ -66,14 +66,16 @@ class TicketForm(forms.Form):
         self.user = user
         super().__init__(*args, **kwargs)
         if user is not None:
+            # A signed-in user's ticket is answered at their own contact address, never at a typed one.
             del self.fields["captcha"]
-            self.fields["email"].initial = user.contact_address
+            del self.fields["email"]
         else:
             # The only situation a visitor may report; the page says so.
             del self.fields["situation"]
             self.fields["email"].help_text = (
-                "Indiquez l'adresse de connexion de votre compte : la réponse vous y sera envoyée et "
-                "s'affichera dans « Mes tickets » une fois connecté. Format attendu : nom@domaine.fr"
+                "La réponse du support vous sera envoyée à cette adresse. Si c'est l'adresse de connexion de "
+                "votre compte, le courriel d'accusé de réception vous proposera d'y rattacher le ticket, pour le "
+                "retrouver dans « Mes tickets ». Format attendu : nom@domaine.fr"
             )
 
     @property

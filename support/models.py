@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
 
 
 class SupportTicket(models.Model):
@@ -44,7 +43,6 @@ class SupportTicket(models.Model):
         verbose_name = "ticket"
         verbose_name_plural = "tickets"
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(Lower("email"), name="support_ticket_email_ci")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=["new", "in_progress", "resolved"]),

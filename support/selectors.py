@@ -5,8 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.apps import apps
-from django.db.models import Prefetch, Q, QuerySet
-from django.db.models.functions import Lower
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -14,11 +13,9 @@ from support.models import SupportTicket
 
 
 def tickets_for_user(user: User) -> QuerySet[SupportTicket]:
-    """The user's tickets: sent while signed in, or sent as a visitor from the account's login address
-    (the person who could not sign in, once signed in, finds the answer there)."""
-    return SupportTicket.objects.alias(email_lower=Lower("email")).filter(
-        Q(user=user) | Q(user__isnull=True, email_lower=user.email.lower())
-    )
+    """The user's tickets: sent while signed in, or sent as a visitor and attached to the account from the
+    link mailed to its address (services.ticket_claim)."""
+    return SupportTicket.objects.filter(user=user)
 
 
 def tickets_readable_by(user: User, *, verified: bool) -> QuerySet[SupportTicket]:

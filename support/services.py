@@ -1,5 +1,8 @@
 """Every write of the support app: tickets, support answers, assistant feedback."""
 
+from datetime import timedelta
+
+from django.core import signing
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
@@ -19,6 +22,12 @@ STATUS_NEXT = {
 }
 
 
+# A visitor's ticket joins the account of the address it was sent from only when the link mailed there is used:
+# typing someone's address does not put a ticket (and its attachment) in their « Mes tickets ».
+TICKET_CLAIM_SALT = "support.ticket-claim"
+TICKET_CLAIM_VALIDITY = timedelta(days=7)
+
+
 class SupportError(Exception):
     """A refused support action; the message is French and shown to the user."""
 
@@ -26,15 +35,21 @@ class SupportError(Exception):
 def ticket_create(
     *,
     user: User | None,
-    email: str,
     situation: str,
     subject: str,
     message: str,
+    email: str = "",
     attachment: UploadedFile | None = None,
 ) -> SupportTicket:
-    """Record a ticket, give it its number and queue the acknowledgement mail."""
+    """Record a ticket, give it its number and queue the acknowledgement mail. A signed-in user's ticket is
+    answered at their own contact address; `email` is the address a visitor typed. The acknowledgement
+    repeats nothing the sender wrote (it may reach someone else's mailbox)."""
     if user is None and situation != SupportTicket.Situation.CONNECTION:
         raise SupportError("Sans être connecté, seul un « Problème de connexion » peut être signalé.")
+    if user is not None:
+        email = user.contact_address
+    elif not email:
+        raise SupportError("Indiquez l'adresse électronique à laquelle vous répondre.")
     with transaction.atomic():
         ticket = SupportTicket(
             user=user,
@@ -49,7 +64,47 @@ def ticket_create(
         ticket.save()
         ticket.number = f"SUP-{timezone.localtime(ticket.created_at):%Y}-{ticket.pk:06d}"
         ticket.save(update_fields=["number"])
-        mail_queue(to=[ticket.email], template="support/emails/ticket_received", context={"ticket": ticket})
+        mail_queue(
+            to=[ticket.email],
+            template="support/emails/ticket_received",
+            context={"ticket": ticket, "claim_token": "" if user else ticket_claim_token(ticket)},
+        )
+    return ticket
+
+
+def ticket_claim_token(ticket: SupportTicket) -> str:
+    """The signed key of the link that attaches a visitor's ticket to the account of its address."""
+    return signing.dumps({"ticket": ticket.pk, "email": ticket.email.lower()}, salt=TICKET_CLAIM_SALT)
+
+
+def ticket_claim_read(token: str) -> SupportTicket:
+    """The visitor's ticket behind a mailed link, or SupportError when the link is malformed or expired."""
+    try:
+        payload = signing.loads(token, salt=TICKET_CLAIM_SALT, max_age=TICKET_CLAIM_VALIDITY)
+        ticket = SupportTicket.objects.filter(pk=payload["ticket"], email__iexact=payload["email"]).first()
+    except (signing.BadSignature, KeyError, TypeError) as exc:
+        raise SupportError("Ce lien n'est pas valide ou a expiré.") from exc
+    if ticket is None:
+        raise SupportError("Ce lien n'est pas valide ou a expiré.")
+    return ticket
+
+
+def ticket_claim(*, token: str) -> SupportTicket:
+    """Attach a visitor's ticket to the account whose login address it was sent from (activated or not: the
+    ticket is often about a missing activation mail). Whoever holds the link reads that mailbox."""
+    ticket = ticket_claim_read(token)
+    with transaction.atomic():
+        ticket = SupportTicket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
+        if ticket.user_id is not None:
+            return ticket
+        owner = User.objects.filter(email=ticket.email.strip().lower()).first()
+        if owner is None:
+            raise SupportError(
+                f"Aucun compte Chorus Agri n'utilise l'adresse {ticket.email} : le ticket n'est rattaché à "
+                "aucun compte. La réponse du support vous parviendra à cette adresse."
+            )
+        ticket.user = owner
+        ticket.save(update_fields=["user", "updated_at"])
     return ticket
 
 

@@ -98,13 +98,13 @@ def ticket_create(request):
     form = TicketForm(request.POST, request.FILES, user=user)
     if not form.is_valid():
         return render(request, "support/ticket_create.html", {"form": form}, status=400)
-    email = form.cleaned_data["email"].lower()
-    if exceeded(request, "support-ticket", {"email": (value_key(email), "5/h")}):
+    email = user.contact_address if user else form.cleaned_data["email"]
+    if exceeded(request, "support-ticket", {"email": (value_key(email.lower()), "5/h")}):
         return too_many_requests(request)
     try:
         ticket = services.ticket_create(
             user=user,
-            email=form.cleaned_data["email"],
+            email=email,
             situation=form.chosen_situation,
             subject=form.cleaned_data["subject"],
             message=form.cleaned_data["message"],
@@ -121,6 +121,28 @@ def ticket_create(request):
     if user is None:
         return redirect("contact")
     return redirect("support:ticket_detail", pk=ticket.pk)
+
+
+@login_not_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def ticket_claim(request, token: str):
+    """The link of a visitor's acknowledgement: « Rattacher le ticket à mon compte ». A button, not the link
+    itself, does it, since mail scanners open links."""
+    try:
+        ticket = services.ticket_claim_read(token)
+    except services.SupportError as exc:
+        return render(request, "support/ticket_claim.html", {"error": str(exc)}, status=404)
+    if request.method == "POST":
+        if exceeded(request, "support-ticket-claim", {"ip": ("ip", "30/h")}):
+            return too_many_requests(request)
+        try:
+            ticket = services.ticket_claim(token=token)
+        except services.SupportError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Le ticket n° {ticket.number} est rattaché à votre compte.")
+        return redirect("support:ticket_claim", token=token)
+    return render(request, "support/ticket_claim.html", {"ticket": ticket})
 
 
 @require_safe

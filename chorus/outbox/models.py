@@ -18,6 +18,8 @@ class OutboxMail(models.Model):
     body_text = models.TextField("texte")
     body_html = models.TextField("HTML", blank=True)
     template = models.CharField("modèle", max_length=100)
+    # Extra headers sent as they are, e.g. List-Unsubscribe on reminders (RFC 8058).
+    headers = models.JSONField("en-têtes", default=dict, blank=True)
     status = models.CharField("état", max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField("tentatives", default=0)
     last_error = models.TextField("dernière erreur", blank=True)

@@ -21,12 +21,15 @@ from chorus.outbox.models import OutboxMail
 logger = logging.getLogger(__name__)
 
 
-def mail_queue(*, to: list[str], template: str, context: dict | None = None) -> OutboxMail:
+def mail_queue(
+    *, to: list[str], template: str, context: dict | None = None, headers: dict[str, str] | None = None
+) -> OutboxMail:
     """Render `templates/<template>_subject.txt`, `_body.txt` and (optional) `_body.html`, store the mail,
     and send it once the current transaction commits.
 
     `template` is a path such as "accounts/emails/activation". Text templates wrap their content in
-    `{% autoescape off %}` (a text mail must not show HTML entities).
+    `{% autoescape off %}` (a text mail must not show HTML entities). `headers` are added to the message as
+    they are (List-Unsubscribe…).
     """
     context = {"site_url": settings.SITE_URL, **(context or {})}
     subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
@@ -41,6 +44,7 @@ def mail_queue(*, to: list[str], template: str, context: dict | None = None) -> 
         body_text=body_text,
         body_html=body_html,
         template=template,
+        headers=dict(headers or {}),
         next_attempt_at=_lease_end(),
     )
     transaction.on_commit(lambda: mail_dispatch(mail_id=mail.pk, attempt=0))
@@ -72,8 +76,9 @@ def mail_dispatch(*, mail_id: int, attempt: int) -> None:
 
 
 def mail_headers(mail: OutboxMail) -> dict[str, str]:
-    """Every header the outbox adds to a mail, built in this one place."""
-    return {"Message-ID": mail.message_id}
+    """Every header the outbox adds to a mail, built in this one place: the caller's own (List-Unsubscribe
+    on reminders), then the Message-ID, which a caller cannot override."""
+    return {**(mail.headers or {}), "Message-ID": mail.message_id}
 
 
 def mail_message(mail: OutboxMail) -> EmailMultiAlternatives:

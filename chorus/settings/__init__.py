@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
     "attachments",
     "reimbursements",
     "support",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -232,6 +234,11 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "chorus.outbox.tasks.outbox_sweep", "schedule": 60.0},
     "password-reset-sweep": {"task": "accounts.tasks.password_reset_sweep", "schedule": 60.0},
+    # Reminders (notifications app): once a day in the morning, Paris time (CELERY_TIMEZONE).
+    "notifications-reminders": {
+        "task": "notifications.tasks.reminders_daily",
+        "schedule": crontab(hour=7, minute=30),
+    },
 }
 # A queued mail's task has 2 minutes before the sweep hands the mail out again (Redis may have lost it).
 OUTBOX_SWEEP_AFTER_SECONDS = 120
@@ -240,6 +247,8 @@ OUTBOX_SWEEP_AFTER_SECONDS = 120
 OUTBOX_RETRY_BASE_SECONDS = 60
 OUTBOX_RETRY_MAX_SECONDS = 15 * 60
 OUTBOX_MAX_ATTEMPTS = 100
+# A user attached to more structures than this gets one daily digest instead of one mail per reminder.
+NOTIFICATIONS_DIGEST_ABOVE = 5
 
 # Rate limits (chorus/ratelimit.py) count per client IP; behind N proxies that append to X-Forwarded-For,
 # set TRUSTED_PROXY_COUNT=N (docker compose: 1).

@@ -482,3 +482,16 @@ def test_one_users_factors_are_not_another_users(client, user):
     response = client.post(REMOVE_APP, {"confirm_with": "backup_codes", "code": backup_tokens(user)[0]})
     assert response["Location"] == FACTORS
     assert TOTPDevice.objects.filter(user=user).exists() and len(backup_tokens(user)) == 10
+
+
+def test_deactivating_the_account_deletes_its_authenticator_and_backup_codes(
+    signed_in, user, django_capture_on_commit_callbacks
+):
+    enrolled(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = signed_in.post(
+            reverse("accounts:deactivate"), {"password": "Fenouil-Tracteur-42!", "confirm": "on"}
+        )
+    assert response["Location"] == "/"
+    assert not TOTPDevice.objects.filter(user=user).exists()
+    assert not StaticDevice.objects.filter(user=user).exists() and not StaticToken.objects.exists()

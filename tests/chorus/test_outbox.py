@@ -258,3 +258,21 @@ def test_admin_lists_mails_and_offers_resend(admin_client):
     assert response.status_code == 200
     assert "Votre dossier 42" in response.text
     assert "Renvoyer les courriels sélectionnés" in response.text
+
+
+def test_a_mails_own_headers_go_out_with_the_outbox_message_id(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = mail_queue(
+            to=["a@example.fr"],
+            template="tests/emails/plain",
+            headers={
+                "List-Unsubscribe": "<https://chorus-agri.example/x/>",
+                "Message-ID": "<forged@example>",
+            },
+        )
+
+    raw = mail.outbox[0].message().as_string()
+    assert "List-Unsubscribe: <https://chorus-agri.example/x/>" in raw
+    # The outbox's own Message-ID wins: a caller cannot make two mails look like one.
+    assert f"Message-ID: {queued.message_id}" in raw
+    assert "forged@example" not in raw

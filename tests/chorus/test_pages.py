@@ -23,6 +23,9 @@ PUBLIC_VIEWS = {
     "support:assistant_node",
     "support:assistant_feedback",
     "support:ticket_create",
+    "support:ticket_claim",
+    # One-click unsubscribe from a reminder mail (RFC 8058): the signed link is the credential.
+    "notifications:unsubscribe",
     "captcha-image",
     "captcha-image-2x",
     "captcha-audio",

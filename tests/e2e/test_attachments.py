@@ -83,7 +83,9 @@ def test_accountant_asks_farmer_approves_then_refuses_with_a_reason(live_server,
     assert_accessible(page_b)
     page_b.get_by_label("Libellé de la structure").fill(farm_siret)
     page_b.get_by_role("button", name="Afficher les services de la structure").click()
-    expect(page_b.get_by_role("status")).to_contain_text("GAEC des Trois Chênes")
+    expect(page_b.get_by_role("status").filter(has_text="Structure trouvée")).to_contain_text(
+        "GAEC des Trois Chênes"
+    )
     assert_accessible(page_b)
     page_b.get_by_label("Commentaire").fill("Cabinet du Bocage : nous déposerons vos demandes.")
     page_b.get_by_role("button", name="Soumettre").click()

@@ -17,7 +17,8 @@ from structures import demo as structures_demo
 from structures.models import Membership, Structure
 from tests.documents import pdf_bytes
 from tests.e2e.a11y import assert_accessible
-from tests.factories import StructureFactory, UserFactory
+from tests.e2e.pickers import pick_structure
+from tests.factories import BankAccountFactory, StructureFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -77,7 +78,7 @@ def test_farmer_files_instructor_pays_and_accountant_files_another_year(live_ser
     sign_in(farmer)
     open_requests_from_menu(page, live_server, farmer)
     page.get_by_role("link", name="Saisir une demande de remboursement").click()
-    expect(page.get_by_role("combobox", name="Structure")).to_have_value(str(farm.pk))
+    expect(page.get_by_role("combobox", name="Structure")).to_have_value(f"{farm.siret} — {farm.name}")
     expect(page.get_by_role("textbox", name="Numéro PACAGE")).to_have_value("035123456")
     page.get_by_label("Année de la demande").select_option(label="2023")
     page.get_by_label("Je déclare sur l'honneur").check()
@@ -165,7 +166,9 @@ def test_farmer_files_instructor_pays_and_accountant_files_another_year(live_ser
     open_requests_from_menu(accountant_page, live_server, accountant)
     expect(accountant_page.get_by_role("link", name=re.compile("TIC-2023-000001"))).to_be_visible()
     accountant_page.get_by_role("link", name="Saisir une demande de remboursement").click()
-    expect(accountant_page.get_by_role("combobox", name="Structure")).to_have_value(str(farm.pk))
+    expect(accountant_page.get_by_role("combobox", name="Structure")).to_have_value(
+        f"{farm.siret} — {farm.name}"
+    )
     accountant_page.get_by_label("Année de la demande").select_option(label="2024")
     accountant_page.get_by_label("Je déclare sur l'honneur").check()
     accountant_page.get_by_role("button", name="Enregistrer").click()
@@ -216,15 +219,69 @@ def test_choosing_another_structure_prefills_its_header_in_place(live_server, pa
     sign_in(farmer)
     page.goto(live_server.url + "/remboursements/nouvelle/")
     page.get_by_label("Année de la demande").select_option(label="2023")
-    page.get_by_role("combobox", name="Structure").select_option(label=str(other))
+    box = pick_structure(page, "Structure", "Verger", "EARL du Verger")
     expect(page.get_by_role("textbox", name="Numéro PACAGE")).to_have_value("022333444")
-    expect(page.get_by_role("combobox", name="Structure")).to_have_value(str(other.pk))
+    expect(box).to_have_value(f"{other.siret} — EARL du Verger")
+    expect(box).to_be_focused()
     expect(page.get_by_label("Année de la demande")).to_have_value(str(Campaign.objects.get(year=2023).pk))
     assert_accessible(page)
     farm = Structure.objects.get(siret=structures_demo.FARM_SIRET)
-    page.get_by_role("combobox", name="Structure").select_option(label=str(farm))
+    pick_structure(page, "Structure", farm.siret[:9], farm.name)
     expect(page.get_by_role("textbox", name="Numéro PACAGE")).to_have_value("035123456")
     expect(page.get_by_label("Références bancaires")).to_have_value(str(farm.bank_accounts.get().pk))
+
+
+def test_refresh_after_choosing_a_structure_never_drops_what_the_user_chose_meanwhile(
+    live_server, page, sign_in
+):
+    """Friction 13: the refresh is held in flight; the year chosen meanwhile is kept, the fields the
+    refresh fills are locked until it lands, and a bank account the user chose is kept when it belongs to
+    the structure."""
+    structures_demo.seed()
+    farmer = demo_user("farmer")
+    farm = Structure.objects.get(siret=structures_demo.FARM_SIRET)
+    second = BankAccountFactory(structure=farm, label="Compte épargne")
+    other = StructureFactory(name="EARL du Verger", pacage="022333444")
+    Membership.objects.create(user=farmer, structure=other)
+    held = []
+    page.route(
+        "**/remboursements/nouvelle/",
+        lambda route: held.append(route) if "hx-request" in route.request.headers else route.continue_(),
+    )
+    sign_in(farmer)
+    page.goto(live_server.url + "/remboursements/nouvelle/")
+    pick_structure(page, "Structure", "Verger", "EARL du Verger")
+    expect(page.get_by_role("textbox", name="Numéro PACAGE")).to_be_disabled()
+    expect(page.get_by_label("Références bancaires")).to_be_disabled()
+    page.get_by_label("Année de la demande").select_option(label="2023")
+    page.get_by_label("Je déclare sur l'honneur").check()
+    assert len(held) == 1
+    assert "campaign=" in held[0].request.post_data and "prefill=1" in held[0].request.post_data
+    held.pop().continue_()
+    expect(page.get_by_role("textbox", name="Numéro PACAGE")).to_have_value("022333444")
+    expect(page.get_by_role("textbox", name="Numéro PACAGE")).to_be_enabled()
+    expect(page.get_by_label("Année de la demande")).to_have_value(str(Campaign.objects.get(year=2023).pk))
+    expect(page.get_by_label("Je déclare sur l'honneur")).to_be_checked()
+
+    # Back to the farm, with its second account chosen while the refresh is held: the account is kept.
+    pick_structure(page, "Structure", farm.siret[:9], farm.name)
+    expect(page.get_by_label("Références bancaires")).to_be_disabled()
+    held.pop().continue_()
+    expect(page.get_by_label("Références bancaires")).to_be_enabled()
+    page.get_by_label("Références bancaires").select_option(str(second.pk))
+    pick_structure(page, "Structure", farm.siret[:9], farm.name)
+    held.pop().continue_()
+    expect(page.get_by_label("Références bancaires")).to_have_value(str(second.pk))
+    expect(page.get_by_label("Année de la demande")).to_have_value(str(Campaign.objects.get(year=2023).pk))
+    assert_accessible(page)
+
+    # « Enregistrer » pressed while a refresh is in flight waits for it (locked fields are not sent).
+    pick_structure(page, "Structure", farm.siret[:9], farm.name)
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Saisir une demande de remboursement")
+    held.pop().continue_()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Demande de remboursement en brouillon")
+    assert RefundRequest.objects.get().bank_account == second
 
 
 def test_refund_pages_fit_a_small_screen(live_server, page, sign_in):

@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 from structures.models import BankAccount, Membership, Structure
 from tests.documents import pdf_bytes
 from tests.e2e.a11y import assert_accessible
+from tests.e2e.pickers import pick_structure
 from tests.factories import BankAccountFactory, MembershipFactory, UserFactory, valid_siret
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -66,10 +67,11 @@ def test_first_sign_in_creates_a_structure_sets_refund_information_and_bank_deta
     expect(page.get_by_text("Informations demandes de remboursement")).to_have_count(0)
     assert_accessible(page)
     page.get_by_label("Type de demande").select_option(label="Modifier une structure")
-    page.get_by_label("Identifiant").select_option(label=f"{siret} — GAEC des Trois Chênes")
-    page.get_by_role("button", name="Afficher la structure").click()
+    # Friction 12: picking the structure (by keyboard) reveals its block at once, no second button.
+    pick_structure(page, "Identifiant", "Trois", "GAEC des Trois Chênes")
     block = page.get_by_role("group", name="Informations demandes de remboursement")
     expect(block).to_be_visible()
+    expect(page).to_have_url(re.compile(rf"/structures/{structure.pk}/modifier/$"))
     assert_accessible(page)
     block.get_by_label("Catégorie de bénéficiaire").select_option(
         label="Société agricole (GAEC, EARL, SCEA…)"

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from support.models import AssistantAnswerStat, SupportTicket
 from tests.e2e.a11y import assert_accessible
 from tests.factories import UserFactory
+from tests.mails import mailed_path
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -81,6 +82,14 @@ def test_visitor_gets_help_from_claudia_then_support_answers_a_ticket(live_serve
     expect(page.get_by_text(f"Votre ticket n° {ticket.number} a été envoyé")).to_be_visible()
     assert_accessible(page)
     assert any(ticket.number in message.subject for message in mail.outbox)
+
+    # The acknowledgement offers to attach the ticket to the account of the address: Jeanne does.
+    page.goto(base + mailed_path("/aide/tickets/rattacher/"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Rattacher le ticket à mon compte")
+    assert_accessible(page)
+    page.get_by_role("button", name="Rattacher le ticket à mon compte").click()
+    expect(page.get_by_text(f"Le ticket n° {ticket.number} est rattaché à votre compte.")).to_be_visible()
+    assert_accessible(page)
 
     # Support answers in the admin.
     agent_context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris")

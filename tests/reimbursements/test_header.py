@@ -13,7 +13,7 @@ CREATE = reverse("reimbursements:create")
 
 def header_data(farm, account, year, **overrides):
     return {
-        "structure": farm.pk,
+        "structure": farm.siret,
         "campaign": year.pk,
         "bank_account": account.pk,
         "beneficiary_category": farm.beneficiary_category_id,
@@ -27,7 +27,7 @@ def test_header_is_prefilled_from_the_only_structure_of_the_user(client, farm, f
     client.force_login(farmer)
     response = client.get(CREATE)
     form = response.context["form"]
-    assert form.initial["structure"] == farm.pk
+    assert form.initial["structure"] == farm
     assert form.initial["bank_account"] == bank_account.pk
     assert form.initial["beneficiary_category"] == farm.beneficiary_category_id
     assert form.initial["pacage"] == "035987654"
@@ -40,9 +40,9 @@ def test_prefill_button_takes_the_chosen_structure_when_the_user_has_several(
     other = MembershipFactory(user=farmer, structure=StructureFactory(pacage="022111222")).structure
     client.force_login(farmer)
     assert client.get(CREATE).context["form"].initial.get("structure") is None
-    form = client.post(CREATE, {"structure": other.pk, "campaign": "7", "prefill": ""}).context["form"]
+    form = client.post(CREATE, {"structure": other.siret, "campaign": "7", "prefill": ""}).context["form"]
     assert not RefundRequest.objects.exists()
-    assert form.initial["structure"] == other.pk
+    assert form.initial["structure"] == other
     assert form.initial["pacage"] == "022111222"
     assert form.initial["bank_account"] is None
     assert (
@@ -124,14 +124,17 @@ def test_bank_details_of_another_structure_are_refused(client, farm, farmer, ban
     foreign_account = BankAccountFactory(structure=other)
     client.force_login(farmer)
     response = client.post(CREATE, header_data(farm, foreign_account, campaign_2023))
-    assert "Choisissez des références bancaires enregistrées sur la structure" in text(response)
+    # Only the chosen structure's accounts are offered: another one is not a valid choice.
+    assert "Sélectionnez un choix valide" in " ".join(response.context["form"].errors["bank_account"])
+    assert list(response.context["form"].fields["bank_account"].queryset) == [bank_account]
     assert not RefundRequest.objects.exists()
 
 
 @pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [
-        ({"structure": ""}, "structure", "Ce champ est obligatoire."),
+        ({"structure": ""}, "structure", "Choisissez la structure du bénéficiaire."),
+        ({"structure": "Ferme inconnue"}, "structure", "Aucune de vos structures ne correspond"),
         ({"campaign": "abc"}, "campaign", "Sélectionnez un choix valide"),
         ({"bank_account": ""}, "bank_account", "Ce champ est obligatoire."),
         ({"beneficiary_category": ""}, "beneficiary_category", "Ce champ est obligatoire."),

@@ -78,13 +78,14 @@ def test_structure_filter_offers_only_attached_structures(client, accountant):
     saules = Structure.objects.get(name="EARL des Saules")
     stranger = RefundRequestFactory()
     client.force_login(accountant)
-    response = client.get(LIST, {"structure": stranger.structure_id})
-    assert "Sélectionnez un choix valide" in text(response)
+    response = client.get(LIST, {"structure": stranger.structure.siret})
+    assert "Aucune de vos structures ne correspond" in text(response)
     assert response.context["page"].object_list.count() == 0 or all(
         r.structure_id != stranger.structure_id for r in response.context["page"]
     )
-    response = client.get(LIST, {"structure": saules.pk})
+    response = client.get(LIST, {"structure": saules.siret})
     assert response.status_code == 200
+    assert {r.structure_id for r in response.context["page"]} <= {saules.pk}
 
 
 def test_management_centre_user_without_clients_cannot_create(client):

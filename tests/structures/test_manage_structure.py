@@ -26,15 +26,21 @@ def test_identifiant_lists_only_structures_the_user_manages(client, manager):
     response = client.get(MANAGE)
     assert "Type de demande" in response.text
     assert "Modifier une structure" in response.text
-    assert manager.structure.siret in response.text
-    assert member_only.siret not in response.text
-    assert other.siret not in response.text
+    assert 'role="combobox"' in response.text and "<option" not in response.text.split("Identifiant")[1]
     assert "Informations demandes de remboursement" not in response.text
+    suggestions = client.get(
+        reverse("structures:search"),
+        {"scope": "managed", "field": "q", "q": "", "list": "l"},
+        headers={"HX-Request": "true"},
+    ).text
+    assert manager.structure.siret in suggestions
+    assert member_only.siret not in suggestions
+    assert other.siret not in suggestions
 
 
 def test_choosing_modify_and_a_structure_shows_the_refund_information_block(client, manager):
     response = client.get(
-        MANAGE, {"type_demande": "modifier", "identifiant": manager.structure.pk}, follow=True
+        MANAGE, {"type_demande": "modifier", "identifiant": manager.structure.siret}, follow=True
     )
     assert response.redirect_chain[-1][0] == update_url(manager.structure)
     text = response.text
@@ -49,7 +55,8 @@ def test_choosing_modify_and_a_structure_shows_the_refund_information_block(clie
     [
         ({"type_demande": "", "identifiant": ""}, "Choisissez le type de demande."),
         ({"type_demande": "supprimer"}, "Choisissez le type de demande dans la liste."),
-        ({"type_demande": "modifier", "identifiant": "abc"}, "Choisissez une structure de la liste."),
+        ({"type_demande": "modifier", "identifiant": "abc"}, "Aucune de vos structures ne correspond"),
+        ({"type_demande": "modifier", "identifiant": ""}, "Choisissez la structure à modifier."),
     ],
 )
 def test_manage_selection_errors_are_shown_next_to_the_field(client, manager, params, message):
@@ -60,8 +67,8 @@ def test_manage_selection_errors_are_shown_next_to_the_field(client, manager, pa
 
 def test_choosing_someone_elses_structure_is_refused_without_leaking_it(client, manager):
     other = StructureFactory(name="Secret SCEA")
-    response = client.get(MANAGE, {"type_demande": "modifier", "identifiant": other.pk})
-    assert "Choisissez une structure de la liste." in response.text
+    response = client.get(MANAGE, {"type_demande": "modifier", "identifiant": other.siret})
+    assert "Aucune de vos structures ne correspond" in response.text
     assert "Secret SCEA" not in response.text
 
 

@@ -3,7 +3,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from support.models import SupportTicket
-from support.services import SupportError, ticket_answer, ticket_create
+from support.services import SupportError, ticket_answer, ticket_claim, ticket_claim_token, ticket_create
 from tests.conftest import verify_session
 from tests.documents import valid_pdf
 from tests.factories import UserFactory
@@ -57,7 +57,9 @@ def test_answer_written_in_admin_is_mailed_and_shown_in_my_tickets(
 
     admin_page = client.get(change_url(ticket))
     assert "Un nouveau lien vous a été envoyé.<br>Vérifiez vos spams. &lt;script&gt;" in admin_page.text
-    client.force_login(UserFactory(email="jeanne@example.fr"))
+    jeanne = UserFactory(email="jeanne@example.fr")
+    ticket_claim(token=ticket_claim_token(ticket))  # from the link mailed with the acknowledgement
+    client.force_login(jeanne)
     page = client.get(reverse("support:ticket_detail", args=[ticket.pk]))
     assert "Un nouveau lien vous a été envoyé.<br>Vérifiez vos spams." in page.text
     assert "En cours" in page.text
