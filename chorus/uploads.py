@@ -7,7 +7,6 @@ import io
 import logging
 import secrets
 import time
-import warnings
 import zlib
 
 import filetype
@@ -19,6 +18,8 @@ from pypdf import PdfReader, apply_configuration
 from pypdf.errors import FileNotDecryptedError, LimitReachedError
 from pypdf.filters import decode_stream_data
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
+
+from chorus.storage import STORAGE_ERRORS, StorageUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -69,21 +70,18 @@ def _too_many_pixels() -> forms.ValidationError:
 def _check_image(data: bytes, extension: str) -> None:
     formats = ["PNG"] if extension == "png" else ["JPEG"]
     try:
-        with warnings.catch_warnings():
-            # Pillow warns from 89 megapixels; our own budget, below, is stricter.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=formats) as image:
-                width, height = image.size  # read from the header: nothing is decoded yet
-                if width * height > IMAGE_MAX_PIXELS:
-                    raise _too_many_pixels()
-                # Nothing is decoded into memory (a progressive JPEG would take 3 to 8 bytes a pixel): a PNG's
-                # every chunk is read and its checksum checked up to the closing chunk; a JPEG's markers are
-                # read up to its first scan, which must run to the end-of-image marker (inside scan data a 0xFF
-                # byte is always followed by 0x00 or a restart marker, so 0xFFD9 is the true end).
-                scan_start = image.tile[0][2] if image.tile else len(data)
-                image.verify()
-            if extension == "jpg" and data.find(b"\xff\xd9", scan_start) == -1:
-                raise _broken()
+        with Image.open(io.BytesIO(data), formats=formats) as image:
+            width, height = image.size  # read from the header: nothing is decoded yet
+            if width * height > IMAGE_MAX_PIXELS:
+                raise _too_many_pixels()
+            # Nothing is decoded into memory (a progressive JPEG would take 3 to 8 bytes a pixel): a PNG's
+            # every chunk is read and its checksum checked up to the closing chunk; a JPEG's markers are
+            # read up to its first scan, which must run to the end-of-image marker (inside scan data a 0xFF
+            # byte is always followed by 0x00 or a restart marker, so 0xFFD9 is the true end).
+            scan_start = image.tile[0][2] if image.tile else len(data)
+            image.verify()
+        if extension == "jpg" and data.find(b"\xff\xd9", scan_start) == -1:
+            raise _broken()
     except Image.DecompressionBombError as exc:
         raise _too_many_pixels() from exc
     except (UnidentifiedImageError, OSError, ValueError, KeyError, TypeError, SyntaxError, EOFError) as exc:
@@ -248,12 +246,18 @@ def private_file_response(file, *, download_name: str) -> FileResponse:
     read it; the content type comes from the stored content, and the browser must not sniff it."""
     if not file:
         raise Http404
+    # Streamed through this view rather than redirected to a presigned bucket URL: the bucket stays on the
+    # private network with no public endpoint, no bearer URL can leak through history, logs or a Referer,
+    # and the type and no-store headers below are ours whatever the bucket says. Files are 10 MB at most.
     try:
         handle = file.open("rb")
+        head = handle.read(262)
+        handle.seek(0)
     except FileNotFoundError as exc:
         raise Http404 from exc
-    head = handle.read(262)
-    handle.seek(0)
+    except STORAGE_ERRORS as exc:
+        logger.warning("Private file storage unreachable for a download: %s", type(exc).__name__)
+        raise StorageUnavailable from exc
     kind = filetype.guess(head)
     response = FileResponse(
         handle,

@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path, re_path
 
 from accounts import views as accounts_views
-from chorus import views
+from chorus import health, observability, views
 from support import views as support_views
 
 # django-simple-captcha's views, reachable by visitors despite LoginRequiredMiddleware.
@@ -38,6 +38,10 @@ urlpatterns = [
     path("remboursements/", include("reimbursements.urls")),
     path("aide/", include("support.urls")),
     path("notifications/", include("notifications.urls")),
+    path("api/v1/", include(("api.urls", "ninja"), namespace="api-v1")),
     path("captcha/", include(captcha_patterns)),
     path("admin/", admin.site.urls),
+    path("sante/vivant", health.live, name="health_live"),
+    path("sante/pret", health.ready, name="health_ready"),
+    path("metriques", observability.metrics, name="metrics"),
 ]

@@ -89,6 +89,8 @@ def campaign_closing_due(today: date) -> Iterator[Due]:
         occasion = closing_occasion((campaign.closes_on - today).days)
         rows = (
             _reachable_members(Kind.CAMPAIGN_CLOSING)
+            # An accounting firm's own structure files nothing itself: its clients' structures do.
+            .exclude(structure__is_management_centre=True)
             .exclude(_filed({"campaign": campaign}))
             .values_list("user_id", "structure_id")
         )

@@ -3,12 +3,15 @@
 import io
 from xml.sax.saxutils import escape
 
+from django.http import HttpResponse
 from django.utils import timezone
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from reimbursements.models import Advance
 
 
 def _euros(value) -> str:
@@ -26,7 +29,7 @@ def _rate(value) -> str:
     return f"{whole},{decimals.ljust(2, '0')}"
 
 
-def receipt_pdf(refund_request, lines) -> bytes:
+def receipt_pdf(refund_request, lines, advance_requested=None) -> bytes:
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
@@ -65,6 +68,13 @@ def receipt_pdf(refund_request, lines) -> bytes:
     ]
     story.append(_table(summary, col_widths=[55 * mm, 119 * mm], header=False))
     story += [Spacer(1, 6 * mm), Paragraph("Lignes de demande", styles["Heading2"])]
+    if refund_request.nothing_to_declare:
+        story.append(
+            Paragraph(
+                f"Aucune livraison à déclarer pour {refund_request.year} : demande de régularisation de l'avance.",
+                styles["Normal"],
+            )
+        )
     rows = [["Facture", "Livraison", "Produit", "Quantité", "Unité", "Taux (€)", "Montant"]]
     for line in lines:
         rows.append(
@@ -82,6 +92,30 @@ def receipt_pdf(refund_request, lines) -> bytes:
     story.append(
         _table(rows, col_widths=[28 * mm, 20 * mm, 44 * mm, 20 * mm, 16 * mm, 18 * mm, 28 * mm], header=True)
     )
+    if refund_request.advance_deducted is not None:
+        balance = refund_request.balance
+        figures = [
+            ["Montant demandé", _euros(refund_request.total_amount)],
+            [f"Avance perçue au titre de {refund_request.year}", _euros(refund_request.advance_deducted)],
+            ["Montant à reverser", _euros(-balance)] if balance < 0 else ["Solde", _euros(balance)],
+        ]
+        story += [
+            Spacer(1, 6 * mm),
+            Paragraph("Avance et solde", styles["Heading2"]),
+            _table(figures, col_widths=[119 * mm, 55 * mm], header=False),
+        ]
+    if advance_requested is not None:
+        story += [
+            Spacer(1, 6 * mm),
+            Paragraph(
+                escape(
+                    f"{advance_requested.offer.label.capitalize()} demandée au titre des livraisons "
+                    f"{advance_requested.for_year} : {_euros(advance_requested.requested_amount)}. Engagement pris : "
+                    f"« {advance_requested.offer.commitment} »"
+                ),
+                styles["Normal"],
+            ),
+        ]
     story += [
         Spacer(1, 6 * mm),
         Paragraph(
@@ -113,3 +147,16 @@ def _table(rows, *, col_widths, header: bool) -> Table:
         style.append(("FONTNAME", (0, 0), (0, -1), "Helvetica-Bold"))
     table.setStyle(TableStyle(style))
     return table
+
+
+def receipt_response(refund_request) -> HttpResponse:
+    """The receipt as a download, for the web page and the API alike."""
+    lines = list(refund_request.lines.select_related("product"))
+    advance_requested = Advance.objects.select_related("offer").filter(request=refund_request).first()
+    response = HttpResponse(
+        receipt_pdf(refund_request, lines, advance_requested), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = f'attachment; filename="accuse-de-depot-{refund_request.number}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from chorus.outbox.services import mail_queue
+from chorus.storage import PendingFiles, StorageUnavailable
 from structures.models import (
     BankAccount,
     BeneficiaryCategory,
@@ -134,33 +135,35 @@ def bank_account_create(
     bic: str,
     rib_document: UploadedFile,
 ) -> BankAccount:
-    """« Créer une coordonnée bancaire » with the copy of the RIB (already checked by content)."""
-    with transaction.atomic(durable=True):
-        structure = (
-            Structure.objects.managed_by(by).select_for_update(of=("self",)).filter(pk=structure_id).first()
-        )
-        if structure is None:
-            raise StructureError(
-                "Seuls les gestionnaires de la structure peuvent enregistrer ses coordonnées bancaires."
+    """« Créer une coordonnée bancaire » with the copy of the RIB (already checked by content). The copy is
+    stored before the row is written and deleted again if the change does not commit (PendingFiles)."""
+    try:
+        with PendingFiles() as files, transaction.atomic(durable=True):
+            structure = (
+                Structure.objects.managed_by(by)
+                .select_for_update(of=("self",))
+                .filter(pk=structure_id)
+                .first()
             )
-        account = BankAccount(
-            structure=structure,
-            label=label,
-            holder=holder,
-            iban=normalize_iban(iban),
-            bic=normalize_bic(bic),
-            rib_original_name=getattr(rib_document, "original_name", rib_document.name)[:255],
-            created_by=by,
-        )
-        if structure.bank_accounts.filter(is_active=True, iban=account.iban).exists():
-            raise StructureError("Cet IBAN est déjà enregistré pour cette structure.")
-        account.rib_document.save(rib_document.name, rib_document, save=False)
-        try:
+            if structure is None:
+                raise StructureError(
+                    "Seuls les gestionnaires de la structure peuvent enregistrer ses coordonnées bancaires."
+                )
+            account = BankAccount(
+                structure=structure,
+                label=label,
+                holder=holder,
+                iban=normalize_iban(iban),
+                bic=normalize_bic(bic),
+                rib_original_name=getattr(rib_document, "original_name", rib_document.name)[:255],
+                created_by=by,
+            )
+            if structure.bank_accounts.filter(is_active=True, iban=account.iban).exists():
+                raise StructureError("Cet IBAN est déjà enregistré pour cette structure.")
+            files.store(account.rib_document, rib_document)
             account.save()
-        except Exception:
-            # The row is rolled back; do not leave the file behind.
-            account.rib_document.delete(save=False)
-            raise
+    except StorageUnavailable as exc:
+        raise StructureError(exc.message) from exc
     return account
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from chorus.outbox.services import mail_queue
+from chorus.storage import PendingFiles, StorageUnavailable
 from support.models import AssistantAnswerStat, SupportReply, SupportTicket
 
 Status = SupportTicket.Status
@@ -50,25 +51,29 @@ def ticket_create(
         email = user.contact_address
     elif not email:
         raise SupportError("Indiquez l'adresse électronique à laquelle vous répondre.")
-    with transaction.atomic():
-        ticket = SupportTicket(
-            user=user,
-            email=email,
-            situation=situation,
-            subject=subject,
-            message=message,
-            attachment_name=getattr(attachment, "original_name", "")[:255] if attachment else "",
-        )
-        if attachment:
-            ticket.attachment = attachment
-        ticket.save()
-        ticket.number = f"SUP-{timezone.localtime(ticket.created_at):%Y}-{ticket.pk:06d}"
-        ticket.save(update_fields=["number"])
-        mail_queue(
-            to=[ticket.email],
-            template="support/emails/ticket_received",
-            context={"ticket": ticket, "claim_token": "" if user else ticket_claim_token(ticket)},
-        )
+    try:
+        with PendingFiles() as files, transaction.atomic():
+            ticket = SupportTicket(
+                user=user,
+                email=email,
+                situation=situation,
+                subject=subject,
+                message=message,
+                attachment_name=getattr(attachment, "original_name", "")[:255] if attachment else "",
+            )
+            if attachment:
+                # Stored before the row, deleted again if the ticket is not committed.
+                files.store(ticket.attachment, attachment)
+            ticket.save()
+            ticket.number = f"SUP-{timezone.localtime(ticket.created_at):%Y}-{ticket.pk:06d}"
+            ticket.save(update_fields=["number"])
+            mail_queue(
+                to=[ticket.email],
+                template="support/emails/ticket_received",
+                context={"ticket": ticket, "claim_token": "" if user else ticket_claim_token(ticket)},
+            )
+    except StorageUnavailable as exc:
+        raise SupportError(exc.message) from exc
     return ticket
 
 

@@ -61,9 +61,13 @@ INSTALLED_APPS = [
     "reimbursements",
     "support",
     "notifications",
+    "ninja",
+    "api",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "chorus.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -79,8 +83,11 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "chorus.middleware.StorageUnavailableMiddleware",
     # Last in the request phase, still before any view middleware (the CSRF check reads the body there).
     "chorus.encoding.Utf8RequestMiddleware",
+    # Only counts (never reads the body); last, so its latency covers every other middleware.
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "chorus.urls"
@@ -114,6 +121,9 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 # Persistent connections: about ten times the throughput on PostgreSQL compared with one connection a request.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # An unreachable database fails a request (and /sante/pret) in seconds rather than hanging the worker.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -199,6 +209,41 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not IS_PRODUCTION
 WHITENOISE_AUTOREFRESH = not IS_PRODUCTION
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "private")
+
+# Private files in an S3-compatible bucket (MinIO, AWS, Scaleway…) when S3_BUCKET is set, so every web server
+# reads the same files; the local MEDIA_ROOT folder otherwise (embedded mode). The bucket stays private:
+# downloads are streamed by the views that check the user's rights, never redirected to a bucket URL.
+S3_BUCKET = env.str("S3_BUCKET", default="")
+if S3_BUCKET:
+    from botocore.config import Config as _BotoConfig
+
+    _s3_timeout = env.float("S3_TIMEOUT", default=5.0)
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env.str("S3_ENDPOINT_URL", default="") or None,
+            "access_key": env.str("S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("S3_SECRET_ACCESS_KEY", default="") or None,
+            "region_name": env.str("S3_REGION", default="us-east-1"),
+            "default_acl": None,  # the bucket's own (private) policy, never public-read
+            "querystring_auth": True,  # should a URL ever be asked for, it is signed, never public
+            "querystring_expire": 10,
+            # Names are random (chorus.uploads); a clash is refused rather than overwriting a stored file.
+            "file_overwrite": False,
+            # Downloads up to 2 MB stay in memory, bigger ones spill to a temporary file.
+            "max_memory_size": 2 * 1024 * 1024,
+            # A slow or unreachable bucket fails within seconds (a clear message, 503), not at the proxy's
+            # timeout; path-style addressing works with MinIO and moto without DNS tricks.
+            "client_config": _BotoConfig(
+                connect_timeout=_s3_timeout,
+                read_timeout=_s3_timeout,
+                retries={"max_attempts": 2, "mode": "standard"},
+                s3={"addressing_style": env.str("S3_ADDRESSING_STYLE", default="path")},
+                signature_version="s3v4",
+            ),
+        },
+    }
 
 _email = env.email_url("EMAIL_URL", default="consolemail://")
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=_email["EMAIL_BACKEND"])
@@ -286,6 +331,8 @@ if IS_PRODUCTION:
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Load balancers probe the containers over plain HTTP; the probes carry no personal data.
+    SECURE_REDIRECT_EXEMPT = [r"^sante/", r"^metriques$"]
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -323,10 +370,34 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# Operations (chorus/observability.py). Metrics at /metriques for whoever sends
+# `Authorization: Bearer <METRICS_TOKEN>` (404 without the token, or when it is empty).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+PROMETHEUS_LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, float("inf"))
+# Error reports to Sentry when set, IBANs, e-mail addresses and file names scrubbed before sending.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+
+# One JSON object per line in production (a request id on each, carried into Celery tasks); plain text in dev.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if IS_PRODUCTION else "text")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "chorus.observability.RequestIdFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+# The worker logs through the LOGGING above (JSON, request id) instead of replacing it with its own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -1,10 +1,12 @@
 import re
 
 import pytest
+from django.core.files.storage import default_storage
 from django.urls import reverse
 from playwright.sync_api import expect
 
 from structures.models import BankAccount, Membership, Structure
+from tests.conftest import S3_CONFIGURED, local_files
 from tests.documents import pdf_bytes
 from tests.e2e.a11y import assert_accessible
 from tests.e2e.pickers import pick_structure
@@ -18,7 +20,7 @@ def heading(page):
 
 
 def test_first_sign_in_creates_a_structure_sets_refund_information_and_bank_details(
-    live_server, page, sign_in, tmp_path
+    live_server, page, sign_in, tmp_path, settings
 ):
     user = sign_in(UserFactory(first_name="Jeanne", last_name="Lebreton"))
     siret = valid_siret(512345)
@@ -115,8 +117,13 @@ def test_first_sign_in_creates_a_structure_sets_refund_information_and_bank_deta
     download = download_info.value
     assert download.suggested_filename == "RIB GAEC.pdf"
     with open(download.path(), "rb") as handle:
-        assert handle.read(5) == b"%PDF-"
-    assert BankAccount.objects.get().structure == structure
+        assert handle.read() == rib.read_bytes()
+    account = BankAccount.objects.get()
+    assert account.structure == structure
+    # Stored through the storage API: in the bucket when S3 is configured (CI), the local folder untouched.
+    assert default_storage.exists(account.rib_document.name)
+    if S3_CONFIGURED:
+        assert local_files(settings) == []
 
 
 def test_escape_closes_the_first_login_window_and_organisation_offers_the_choices_again(

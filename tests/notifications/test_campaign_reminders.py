@@ -124,3 +124,8 @@ def test_opening_reminds_the_managers_of_structures_that_filed_the_year_before(f
     ]  # a manager, not the member; not a structure that never filed
     assert mails[0].subject == "La campagne 2023 est ouverte : déposez votre demande de remboursement"
     assert run_on(opens + timedelta(days=1)) == []
+
+
+def test_an_accounting_firms_own_structure_is_not_reminded_to_file(run_on):
+    MembershipFactory(structure=StructureFactory(management_centre=True), user__email="cabinet@example.fr")
+    assert run_on(CLOSES - timedelta(days=90)) == []

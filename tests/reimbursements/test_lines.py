@@ -206,3 +206,17 @@ def test_product_whose_own_deadline_passed_is_not_offered(client, farm, farmer, 
     offered = {p.code for p in client.get(add_url(draft_2022)).context["form"].fields["product"].queryset}
     assert "gnr" not in offered  # 2022 GNR closed on 31 December 2024
     assert "fioul-lourd" in offered
+
+
+def test_line_is_refused_beside_the_invoice_field_and_nothing_kept_when_the_bucket_is_unreachable(
+    client, farmer, draft, gnr, unreachable_bucket
+):
+    client.force_login(farmer)
+    response = client.post(add_url(draft), line_data(gnr))
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert "Le dépôt des documents est momentanément indisponible" in errors["invoice_copy"][0]
+    assert 'value="FAC-2023-118"' in response.text  # other input kept
+    assert not RefundLine.objects.exists()
+    draft.refresh_from_db()
+    assert draft.total_amount == Decimal("0")

@@ -33,8 +33,11 @@ def form_data(target, rib, **overrides):
 
 
 def stored_files(settings):
-    root = settings.MEDIA_ROOT / "rib"
-    return sorted(p.name for p in root.iterdir()) if root.exists() else []
+    """What the private storage holds under rib/ (the test's own folder, or its own prefix in the bucket)."""
+    try:
+        return sorted(default_storage.listdir("rib")[1])
+    except FileNotFoundError:
+        return []
 
 
 @pytest.mark.parametrize(("rib", "extension"), [(valid_pdf, "pdf"), (valid_png, "png"), (valid_jpeg, "jpg")])

@@ -406,3 +406,15 @@ def test_claim_link_is_rate_limited(client, visitor_ticket):
     for _ in range(30):
         client.post(path)
     assert client.post(path).status_code == 429
+
+
+def test_ticket_with_an_attachment_is_refused_and_nothing_kept_when_the_bucket_is_unreachable(
+    client, mailoutbox, settings, unreachable_bucket
+):
+    client.force_login(UserFactory(email="anne@example.fr"))
+    response = client.post(URL, member_data(attachment=valid_pdf("capture.pdf")))
+    assert response.status_code == 400
+    assert "Le dépôt des documents est momentanément indisponible" in response.text
+    assert "RIB refusé" in response.text  # other input kept
+    assert not SupportTicket.objects.exists()
+    assert mailoutbox == []
