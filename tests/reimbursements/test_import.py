@@ -571,3 +571,19 @@ def test_a_broker_that_cannot_take_the_job_fails_it_with_a_message(
     job = ImportJob.objects.get()
     assert job.status == "failed"
     assert "momentanément indisponible" in text(client.get(response.url))
+
+
+def test_a_storage_outage_keeps_nothing_and_says_so(client, firm_user, monkeypatch):
+    from reimbursements.import_models import ImportJob as Job
+
+    storage = Job._meta.get_field("archive").storage
+
+    def refuse(*args, **kwargs):
+        raise OSError("no space left")
+
+    monkeypatch.setattr(storage, "save", refuse)
+    client.force_login(firm_user)
+    response = send(client, lines_csv(*GOOD_ROWS), invoices_zip(*GOOD_FILES))
+    assert response.status_code == 200
+    assert "momentanément indisponible" in " ".join(response.context["form"].non_field_errors())
+    assert not Job.objects.exists()
