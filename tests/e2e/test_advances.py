@@ -167,3 +167,13 @@ def test_farmer_asks_for_the_advance_then_regularises_it_with_the_2024_request(
         "-388.90",
     )
     expect(page.get_by_role("region", name="Avance à régulariser")).to_have_count(0)
+
+    # Claudia's advance answer reads the same data: the offer's deadlines and this farm's advance.
+    page.goto(f"{live_server.url}/aide/claudia/avance_2024/")
+    expect(page.get_by_role("table", name="Avances perçues par vos structures")).to_contain_text(
+        "Demande 2024 déposée"
+    )
+    expect(page.get_by_role("table", name="Avance au titre des livraisons 2024")).to_contain_text(
+        "31 décembre 2027"
+    )
+    assert_accessible(page)
