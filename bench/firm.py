@@ -256,7 +256,8 @@ def main():
     started = time.perf_counter()
     data = build(clients=int(os.environ.get("BENCH_CLIENTS", "2000")))
     print(f"Loaded the bench data in {time.perf_counter() - started:.1f} s")
-    pages(data)
+    if "--no-pages" not in sys.argv:
+        pages(data)
     bulk_import(data)
     if "--no-gunicorn" not in sys.argv:
         gunicorn_run(data)
