@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "reimbursements",
     "support",
     "notifications",
+    "ninja",
+    "api",
 ]
 
 MIDDLEWARE = [
