@@ -4,7 +4,7 @@ on DATABASE_URL's PostgreSQL server, on the date 2 June 2025 (campaigns 2022 and
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/chorus .venv/bin/python bench/firm.py
 
-Options: --no-pages, --no-gunicorn; BENCH_CLIENTS, BENCH_ROWS, BENCH_RUNS, BENCH_LOAD_SECONDS for a smaller run.
+Options: --no-pages, --no-import, --no-gunicorn; BENCH_CLIENTS, BENCH_ROWS, BENCH_RUNS, BENCH_LOAD_SECONDS for a smaller run.
 Bounded: RUNS requests per page in-process (median and 95th percentile server time, query count, HTML
 size), then LOAD_SECONDS of load per URL on 127.0.0.1 with LOAD_THREADS keep-alive clients.
 """
@@ -266,7 +266,8 @@ def main():
     print(f"Loaded the bench data in {time.perf_counter() - started:.1f} s")
     if "--no-pages" not in sys.argv:
         pages(data)
-    bulk_import(data)
+    if "--no-import" not in sys.argv:
+        bulk_import(data)
     if "--no-gunicorn" not in sys.argv:
         gunicorn_run(data)
 
