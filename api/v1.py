@@ -4,6 +4,7 @@ a structure the token's user is not attached to), business rules in the services
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Literal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Prefetch
@@ -28,7 +29,13 @@ from reimbursements.forms import HeaderForm, LineForm
 from reimbursements.models import Campaign, EnergyProduct, RefundLine, RefundRate, RefundRequest
 from structures.models import BankAccount, BeneficiaryCategory, Structure
 
-api = NinjaAPI(
+
+class ChorusAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs):
+        return problems.document(super().get_openapi_schema(**kwargs))
+
+
+api = ChorusAPI(
     title="API Chorus Agri",
     version="1",
     description=(
@@ -324,7 +331,10 @@ def request_events(request, request_id: int):
     "/refund-requests/{request_id}/lines/{line_id}/invoice",
     summary="Copie de la facture d'une ligne",
     response={200: bytes},
-    openapi_extra={"responses": {200: {"content": {"application/octet-stream": {}}}}},
+    # The copy is served as it was checked on upload: PDF, PNG or JPEG.
+    openapi_extra={
+        "responses": {200: {"content": {"application/pdf": {}, "image/png": {}, "image/jpeg": {}}}}
+    },
 )
 def line_invoice(request, request_id: int, line_id: int):
     line = get_object_or_404(_my_request(request, request_id).lines, pk=line_id)
@@ -649,7 +659,8 @@ class AttachmentRequestOut(Schema):
     structure_siret: str
     structure_name: str
     service: str | None
-    status: AttachmentRequest.Status
+    # A Literal, not the TextChoices: two enums named « Status » would share one schema component.
+    status: Literal[tuple(AttachmentRequest.Status.values)]
     status_label: str
     comment: str
     created_at: datetime

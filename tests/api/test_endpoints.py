@@ -297,6 +297,10 @@ class TestDocumentation:
         schema = api_get("/openapi.json").json()
         assert schema["openapi"].startswith("3.")
         assert "/api/v1/refund-requests/{request_id}/filing" in schema["paths"]
+        # Every error answer is documented as a problem, so that clients (and Schemathesis) check its shape.
+        create = schema["paths"]["/api/v1/refund-requests"]["post"]["responses"]
+        assert {"201", "401", "403", "404", "409", "422", "429"} <= set(create)
+        assert "application/problem+json" in create["422"]["content"]
         assert (
             "BearerAuth" in str(schema["components"]["securitySchemes"])
             or schema["components"]["securitySchemes"]
