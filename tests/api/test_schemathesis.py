@@ -48,5 +48,6 @@ def test_schemathesis_finds_no_server_error_and_no_response_off_schema(
         "--report-dir",
         str(tmp_path),
     ]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    # In tmp_path: Schemathesis keeps a cache of crashes in `.schemathesis/` of its working directory.
+    run = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path)
     assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]
