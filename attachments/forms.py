@@ -1,3 +1,7 @@
+import csv
+import io
+import re
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -155,3 +159,103 @@ class ApprovalFilterForm(forms.Form):
         """(decided, newest_first); unknown values fall back to the defaults rather than failing."""
         data = self.cleaned_data if self.is_valid() else {}
         return data.get("etat") == self.DONE, data.get("tri") != self.OLDEST
+
+
+BULK_MAX_SIRETS = 2_000
+BULK_FILE_MAX_BYTES = 512 * 1024  # 2,000 SIRETs take about 35 KB, even with a few columns more
+_BULK_SEPARATORS = re.compile(r"[\r\n,;\t|]+")
+
+
+class BulkAttachmentForm(forms.Form):
+    """« Demander un rattachement » for many structures at once: SIRETs pasted (one a line, or separated by
+    commas or semicolons) and/or a CSV file whose first column holds them. Cleans to the list of entries as
+    typed; each is checked and shown in a report before anything is sent."""
+
+    sirets = forms.CharField(
+        label="Numéros SIRET",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "autocomplete": "off", "spellcheck": "false"}),
+        help_text=f"Un numéro SIRET par ligne (ou séparés par des virgules ou des points-virgules), "
+        f"{BULK_MAX_SIRETS} au plus, par exemple copiés d'un tableur.",
+    )
+    file = forms.FileField(
+        label="Ou un fichier CSV",
+        required=False,
+        help_text="Les numéros SIRET dans la première colonne (une ligne d'en-tête est permise), séparateur "
+        "« ; » ou « , », encodé en UTF-8 ou Windows-1252. Taille maximale : 500 Ko.",
+    )
+    comment = forms.CharField(
+        label="Commentaire",
+        required=False,
+        max_length=COMMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Transmis aux gestionnaires de chaque structure : présentez-vous (par exemple, le cabinet "
+        f"comptable qui dépose les demandes de remboursement). {COMMENT_MAX_LENGTH} caractères au plus.",
+    )
+
+    def clean_sirets(self):
+        text = self.cleaned_data["sirets"]
+        # A pasted list is bounded like the file: a cell per SIRET, at most a few characters each.
+        if len(text) > BULK_MAX_SIRETS * 40:
+            raise ValidationError(f"Collez au plus {BULK_MAX_SIRETS} numéros SIRET à la fois.")
+        return [entry.strip() for entry in _BULK_SEPARATORS.split(text) if entry.strip()]
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload:
+            return []
+        if upload.size > BULK_FILE_MAX_BYTES:
+            raise ValidationError(
+                "Ce fichier dépasse 500 Ko : envoyez au plus 2 000 numéros SIRET à la fois."
+            )
+        data = upload.read(BULK_FILE_MAX_BYTES + 1)
+        # Checked by content, not by name: a text file, not a workbook, an archive or an image.
+        if b"\x00" in data or data.startswith((b"PK\x03\x04", b"%PDF", b"\x89PNG", b"\xff\xd8")):
+            raise ValidationError(
+                "Ce fichier n'est pas un fichier CSV (texte). Enregistrez le tableau au format CSV, ou collez "
+                "les numéros SIRET dans le champ ci-dessus."
+            )
+        if data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("cp1252", errors="replace")
+        first_line = text.split("\n", 1)[0]
+        delimiter = max((";", ",", "\t"), key=first_line.count)
+        entries = []
+        for number, row in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)):
+            cell = row[0].strip() if row else ""
+            if not cell or (number == 0 and not re.search(r"[0-9]", cell)):
+                continue  # blank line, or the header
+            entries.append(cell[:40])
+            if len(entries) > BULK_MAX_SIRETS:
+                break
+        return entries
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        entries = cleaned.get("sirets", []) + cleaned.get("file", [])
+        if not entries:
+            self.add_error("sirets", "Indiquez au moins un numéro SIRET, ou joignez un fichier CSV.")
+        elif len(entries) > BULK_MAX_SIRETS:
+            self.add_error(
+                "sirets", f"Envoyez au plus {BULK_MAX_SIRETS} numéros SIRET à la fois ({len(entries)} reçus)."
+            )
+        cleaned["entries"] = entries
+        return cleaned
+
+
+class BulkSubmitForm(forms.Form):
+    """The report's « Soumettre »: the checked SIRETs come back and are checked again before sending."""
+
+    sirets = forms.CharField(widget=forms.HiddenInput, max_length=BULK_MAX_SIRETS * 15)
+    comment = forms.CharField(widget=forms.HiddenInput, required=False, max_length=COMMENT_MAX_LENGTH)
+
+    def clean_sirets(self):
+        sirets = self.cleaned_data["sirets"].split()
+        if not sirets or len(sirets) > BULK_MAX_SIRETS or not all(is_ascii_digits(s, 14) for s in sirets):
+            raise ValidationError("La liste à envoyer est invalide : vérifiez de nouveau les numéros SIRET.")
+        return sirets

@@ -2,11 +2,13 @@
 
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, FilteredRelation, Q, QuerySet
 
 from accounts.models import User
 from attachments.models import AttachmentRequest
 from structures.models import Membership, Structure
+from structures.validators import normalize_siret, validate_siret
 
 MANAGER_ROLES = (Membership.Role.MAIN_MANAGER, Membership.Role.MANAGER)
 PENDING = AttachmentRequest.Status.PENDING
@@ -84,3 +86,68 @@ def main_manager_of(*, structure: Structure) -> User | None:
         .first()
     )
     return membership.user if membership else None
+
+
+@dataclass(frozen=True)
+class BulkLine:
+    """One SIRET of a bulk attachment request, as the report shows it."""
+
+    typed: str
+    siret: str
+    structure: Structure | None
+    verdict: str  # "ok", "invalid", "duplicate", "unknown", "attached", "pending"
+    message: str
+
+    @property
+    def is_ok(self) -> bool:
+        return self.verdict == "ok"
+
+
+def bulk_check(*, user: User, entries: list[str]) -> list[BulkLine]:
+    """Check each SIRET typed (checksum, known structure, already attached, already pending), in three
+    queries whatever the number of SIRETs."""
+    sirets = []
+    for typed in entries:
+        siret = normalize_siret(typed)
+        try:
+            validate_siret(siret)
+        except ValidationError:
+            siret = ""
+        sirets.append(siret)
+    valid = {siret for siret in sirets if siret}
+    structures = {s.siret: s for s in Structure.objects.filter(siret__in=valid)}
+    ids = [s.pk for s in structures.values()]
+    attached = set(
+        Membership.objects.filter(user=user, is_active=True, structure_id__in=ids).values_list(
+            "structure_id", flat=True
+        )
+    )
+    pending = set(
+        AttachmentRequest.objects.filter(requester=user, status=PENDING, structure_id__in=ids).values_list(
+            "structure_id", flat=True
+        )
+    )
+    seen: set[str] = set()
+    lines = []
+    for typed, siret in zip(entries, sirets, strict=True):
+        structure = structures.get(siret)
+        if not siret:
+            verdict, message = "invalid", "Numéro SIRET invalide : 14 chiffres dont la clé de contrôle."
+        elif siret in seen:
+            verdict, message = "duplicate", "En double dans la liste : une seule demande sera envoyée."
+        elif structure is None:
+            verdict, message = "unknown", "Aucune structure n'est enregistrée sur le portail avec ce SIRET."
+        elif structure.pk in attached:
+            verdict, message = "attached", "Vous êtes déjà rattaché à cette structure."
+        elif structure.pk in pending:
+            verdict, message = (
+                "pending",
+                "Une demande de rattachement est déjà en attente pour cette structure.",
+            )
+        else:
+            verdict, message = "ok", "Prête à être envoyée."
+        seen.add(siret)
+        lines.append(
+            BulkLine(typed=typed, siret=siret, structure=structure, verdict=verdict, message=message)
+        )
+    return lines

@@ -10,12 +10,13 @@ Approval creates the `Membership` here, directly: structures/ has no service for
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from accounts.models import User
 from attachments.models import AttachmentRequest
-from attachments.selectors import MANAGER_ROLES
+from attachments.selectors import MANAGER_ROLES, PENDING
 from chorus.outbox.services import mail_queue
 from structures.models import Membership, Service, Structure
 
@@ -79,6 +80,63 @@ def attachment_request_create(
                 context={"attachment_request": attachment_request, "manager": manager},
             )
     return attachment_request
+
+
+def attachment_requests_create_many(
+    *, requester: User, sirets: list[str], comment: str = ""
+) -> list[AttachmentRequest]:
+    """« Soumettre » a bulk attachment request: one request per structure, in one transaction; the SIRETs
+    already attached or pending by now are skipped (the report was checked earlier, things may have moved).
+    Each manager gets ONE mail listing the new requests of the structures they manage, however many."""
+    with transaction.atomic(durable=True):
+        structures = Structure.objects.filter(siret__in=set(sirets)).exclude(
+            Q(memberships__user=requester, memberships__is_active=True)
+            | Q(attachment_requests__requester=requester, attachment_requests__status=PENDING)
+        )
+        structures = list(structures.distinct().order_by("name"))
+        try:
+            # A savepoint: the partial unique index settles a simultaneous submission of the same SIRET.
+            with transaction.atomic():
+                created = AttachmentRequest.objects.bulk_create(
+                    AttachmentRequest(requester=requester, structure=structure, comment=comment.strip())
+                    for structure in structures
+                )
+        except IntegrityError as exc:
+            raise AttachmentRequestError(
+                "Une de ces demandes vient d'être envoyée par ailleurs : vérifiez de nouveau la liste."
+            ) from exc
+        by_structure = {attachment_request.structure_id: attachment_request for attachment_request in created}
+        structures_by_id = {structure.pk: structure for structure in structures}
+        for attachment_request in created:
+            attachment_request.requester = requester
+            attachment_request.structure = structures_by_id[attachment_request.structure_id]
+        memberships = (
+            Membership.objects.filter(
+                structure_id__in=by_structure,
+                is_active=True,
+                role__in=MANAGER_ROLES,
+                user__is_active=True,
+            )
+            .exclude(user=requester)
+            .select_related("user")
+            .order_by("user_id", "structure__name")
+        )
+        requests_by_manager: dict[int, tuple[User, list[AttachmentRequest]]] = {}
+        for membership in memberships:
+            manager, requests = requests_by_manager.setdefault(membership.user_id, (membership.user, []))
+            requests.append(by_structure[membership.structure_id])
+        for manager, requests in requests_by_manager.values():
+            mail_queue(
+                to=[manager.contact_address],
+                template="attachments/emails/requests_received",
+                context={
+                    "requester": requester,
+                    "requests": requests,
+                    "manager": manager,
+                    "comment": comment,
+                },
+            )
+    return created
 
 
 def _lock_for_decision(*, attachment_request_id: int) -> AttachmentRequest:

@@ -5,7 +5,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from attachments import selectors
-from attachments.forms import ApprovalFilterForm, AttachmentRequestForm, BulkApprovalForm, DecisionForm
+from attachments.forms import (
+    ApprovalFilterForm,
+    AttachmentRequestForm,
+    BulkApprovalForm,
+    BulkAttachmentForm,
+    BulkSubmitForm,
+    DecisionForm,
+)
 from attachments.models import AttachmentRequest
 from attachments.pagination import DeferredJoinPaginator
 from attachments.services import (
@@ -15,6 +22,7 @@ from attachments.services import (
     attachment_request_cancel,
     attachment_request_create,
     attachment_request_refuse,
+    attachment_requests_create_many,
 )
 from chorus.ratelimit import exceeded, too_many_requests, value_key
 from structures.selectors import user_has_structure
@@ -66,6 +74,71 @@ def request_create(request):
         request,
         "attachments/request_create.html",
         {"form": form, "has_structure": user_has_structure(user=request.user)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def request_bulk(request):
+    """« Demander un rattachement » for many structures: the SIRETs pasted or in a CSV file are checked and
+    shown in a report; « Soumettre » on the report sends one request per structure, checked again."""
+    if request.method == "GET":
+        return render(request, "attachments/request_bulk.html", {"form": BulkAttachmentForm()})
+    # A check looks up to 2,000 SIRETs and a submission mails managers: few of either per account.
+    limits = {"user": (value_key(f"user:{request.user.pk}"), "20/h"), "ip": ("ip", "60/h")}
+    if exceeded(request, "attachment-bulk", limits):
+        return too_many_requests(request)
+    if request.POST.get("action") == "submit":
+        submit = BulkSubmitForm(request.POST)
+        if submit.is_valid():
+            try:
+                created = attachment_requests_create_many(
+                    requester=request.user,
+                    sirets=submit.cleaned_data["sirets"],
+                    comment=submit.cleaned_data["comment"],
+                )
+            except AttachmentRequestError as exc:
+                messages.error(request, exc.message)
+            else:
+                if created:
+                    messages.success(
+                        request,
+                        f"{len(created)} demande{'s' if len(created) > 1 else ''} de rattachement "
+                        f"transmise{'s' if len(created) > 1 else ''} aux gestionnaires des structures. Suivez-les "
+                        "dans « Historique de mes demandes ».",
+                    )
+                else:
+                    messages.info(
+                        request,
+                        "Aucune demande envoyée : ces structures vous sont déjà rattachées ou attendent.",
+                    )
+                return redirect("attachments:history")
+        else:
+            messages.error(
+                request, "La liste à envoyer est invalide : vérifiez de nouveau les numéros SIRET."
+            )
+        return redirect("attachments:request_bulk")
+    form = BulkAttachmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return render(request, "attachments/request_bulk.html", {"form": form})
+    lines = selectors.bulk_check(user=request.user, entries=form.cleaned_data["entries"])
+    ready = [line for line in lines if line.is_ok]
+    counts: dict[str, int] = {}
+    for line in lines:
+        counts[line.verdict] = counts.get(line.verdict, 0) + 1
+    return render(
+        request,
+        "attachments/request_bulk_report.html",
+        {
+            "lines": lines,
+            "ready": ready,
+            "counts": counts,
+            "submit": BulkSubmitForm(
+                initial={
+                    "sirets": " ".join(line.siret for line in ready),
+                    "comment": form.cleaned_data["comment"],
+                }
+            ),
+        },
     )
 
 

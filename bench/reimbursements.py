@@ -143,7 +143,7 @@ def main():
     for pk in drafts:
         with CaptureQueriesContext(connection) as queries:
             start = time.perf_counter()
-            services.refund_request_file(refund_request_id=pk, user=user)
+            services.refund_request_file(refund_request_id=pk, user=user, advance=False)
             filing_ms.append((time.perf_counter() - start) * 1000)
     filing_queries = len(queries)
 

@@ -7,7 +7,6 @@ import io
 import logging
 import secrets
 import time
-import warnings
 import zlib
 
 import filetype
@@ -71,21 +70,18 @@ def _too_many_pixels() -> forms.ValidationError:
 def _check_image(data: bytes, extension: str) -> None:
     formats = ["PNG"] if extension == "png" else ["JPEG"]
     try:
-        with warnings.catch_warnings():
-            # Pillow warns from 89 megapixels; our own budget, below, is stricter.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=formats) as image:
-                width, height = image.size  # read from the header: nothing is decoded yet
-                if width * height > IMAGE_MAX_PIXELS:
-                    raise _too_many_pixels()
-                # Nothing is decoded into memory (a progressive JPEG would take 3 to 8 bytes a pixel): a PNG's
-                # every chunk is read and its checksum checked up to the closing chunk; a JPEG's markers are
-                # read up to its first scan, which must run to the end-of-image marker (inside scan data a 0xFF
-                # byte is always followed by 0x00 or a restart marker, so 0xFFD9 is the true end).
-                scan_start = image.tile[0][2] if image.tile else len(data)
-                image.verify()
-            if extension == "jpg" and data.find(b"\xff\xd9", scan_start) == -1:
-                raise _broken()
+        with Image.open(io.BytesIO(data), formats=formats) as image:
+            width, height = image.size  # read from the header: nothing is decoded yet
+            if width * height > IMAGE_MAX_PIXELS:
+                raise _too_many_pixels()
+            # Nothing is decoded into memory (a progressive JPEG would take 3 to 8 bytes a pixel): a PNG's
+            # every chunk is read and its checksum checked up to the closing chunk; a JPEG's markers are
+            # read up to its first scan, which must run to the end-of-image marker (inside scan data a 0xFF
+            # byte is always followed by 0x00 or a restart marker, so 0xFFD9 is the true end).
+            scan_start = image.tile[0][2] if image.tile else len(data)
+            image.verify()
+        if extension == "jpg" and data.find(b"\xff\xd9", scan_start) == -1:
+            raise _broken()
     except Image.DecompressionBombError as exc:
         raise _too_many_pixels() from exc
     except (UnidentifiedImageError, OSError, ValueError, KeyError, TypeError, SyntaxError, EOFError) as exc:

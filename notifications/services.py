@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from attachments.models import AttachmentRequest
-from chorus.outbox.services import mail_queue
+from chorus.outbox.services import mail_queue_many, mail_render
 from notifications.models import Digest, Kind, OptOut, Reminder
 from notifications.selectors import reminders_due
 from reimbursements.models import Campaign, RefundRequest
@@ -194,34 +194,40 @@ def _deliver_pending(today: date, batch: uuid.UUID) -> tuple[int, int, int]:
     # A firm that already had today's digest gets these items in tomorrow's.
     digests = {d.recipient_id: d for d in Digest.objects.filter(batch=batch)}
 
-    now = timezone.now()
-    mails = 0
-    sent = []
+    outgoing = []  # (mail, its items, the digest it is)
     for user_id, user_items in by_recipient.items():
         recipient = user_items[0].reminder.recipient
         if user_id in firms:
-            digest = digests.get(user_id)
-            if digest is None:
-                continue
-            mail = _mail(recipient, "notifications/emails/digest", ALL_KINDS, user_items, today)
-            digest.mail = mail
-            digest.save(update_fields=["mail"])
-            sent += _sent(user_items, mail, now)
-            mails += 1
+            if user_id in digests:
+                mail = _render(recipient, "notifications/emails/digest", ALL_KINDS, user_items, today)
+                outgoing.append((mail, user_items, digests[user_id]))
             continue
         by_kind = defaultdict(list)
         for item in user_items:
             by_kind[item.kind].append(item)
         for kind, kind_items in by_kind.items():
-            mail = _mail(recipient, f"notifications/emails/{kind}", kind, kind_items, today)
-            sent += _sent(kind_items, mail, now)
-            mails += 1
+            outgoing.append(
+                (
+                    _render(recipient, f"notifications/emails/{kind}", kind, kind_items, today),
+                    kind_items,
+                    None,
+                )
+            )
+    mail_queue_many([mail for mail, _, _ in outgoing])
+
+    now = timezone.now()
+    sent = []
+    for mail, items, digest in outgoing:
+        sent += _sent(items, mail, now)
+        if digest is not None:
+            digest.mail = mail
     Reminder.objects.bulk_update(sent, ["state", "mail", "sent_at"], batch_size=500)
-    return mails, len(digests), len(skipped) + len(vanished)
+    Digest.objects.bulk_update(digests.values(), ["mail"])
+    return len(outgoing), len(digests), len(skipped) + len(vanished)
 
 
-def _mail(recipient, template: str, kind: str, items: list[Item], today: date):
-    return mail_queue(
+def _render(recipient, template: str, kind: str, items: list[Item], today: date):
+    return mail_render(
         to=[recipient.email],
         template=template,
         context={

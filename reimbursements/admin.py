@@ -11,9 +11,18 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from chorus.uploads import private_file_response
-from reimbursements import services
-from reimbursements.forms import TransitionForm
-from reimbursements.models import Campaign, EnergyProduct, RefundEvent, RefundLine, RefundRate, RefundRequest
+from reimbursements import advances, services
+from reimbursements.forms import AdvancePaymentForm, TransitionForm
+from reimbursements.models import (
+    Advance,
+    AdvanceOffer,
+    Campaign,
+    EnergyProduct,
+    RefundEvent,
+    RefundLine,
+    RefundRate,
+    RefundRequest,
+)
 from structures.models import Structure
 
 INSTRUCT_PERMISSION = "reimbursements.instruct_refundrequest"
@@ -52,10 +61,17 @@ class RefundRateInline(admin.TabularInline):
     fields = ["product", "amount", "legal_reference", "deliveries_from", "deliveries_until", "closes_on"]
 
 
+class AdvanceOfferInline(admin.StackedInline):
+    model = AdvanceOffer
+    extra = 0
+    max_num = 1
+    fk_name = "campaign"
+
+
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
     list_display = ["year", "opens_on", "closes_on", "rate_count"]
-    inlines = [RefundRateInline]
+    inlines = [RefundRateInline, AdvanceOfferInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_rate_count=Count("rates"))
@@ -134,6 +150,30 @@ class RefundLineInline(ReadOnlyInline):
         return format_html('<a href="{}">{}</a>', url, obj.invoice_original_name or "facture")
 
 
+class AdvanceInline(ReadOnlyInline):
+    model = Advance
+    fk_name = "request"
+    verbose_name_plural = "avance demandée avec cette demande"
+    fields = ["for_year", "requested_amount", "paid_amount", "paid_on", "recorded_by"]
+
+
+class NegativeBalanceFilter(admin.SimpleListFilter):
+    """Requests whose advance exceeds the refund: the structure owes the difference."""
+
+    title = "solde"
+    parameter_name = "solde"
+
+    def lookups(self, request, model_admin):
+        return [("negatif", "Solde négatif"), ("avance", "Avance déduite")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "negatif":
+            return queryset.filter(balance__lt=0)
+        if self.value() == "avance":
+            return queryset.filter(advance_deducted__isnull=False)
+        return queryset
+
+
 class RefundEventInline(ReadOnlyInline):
     model = RefundEvent
     fields = ["created_at", "label", "to_status", "actor", "comment"]
@@ -142,9 +182,20 @@ class RefundEventInline(ReadOnlyInline):
 
 @admin.register(RefundRequest)
 class RefundRequestAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "structure", "siret", "year", "status", "total_amount", "filed_at"]
+    list_display = [
+        "__str__",
+        "structure",
+        "siret",
+        "year",
+        "status",
+        "total_amount",
+        "advance_deducted",
+        "balance_display",
+        "filed_at",
+    ]
     list_filter = [
         "status",
+        NegativeBalanceFilter,
         ("campaign__year", admin.AllValuesFieldListFilter),
         ("lines__product", admin.RelatedOnlyFieldListFilter),
         DepartmentFilter,
@@ -152,7 +203,7 @@ class RefundRequestAdmin(admin.ModelAdmin):
     search_fields = ["number", "structure__siret", "structure__name"]
     list_select_related = ["structure", "campaign"]
     date_hierarchy = "filed_at"
-    inlines = [RefundLineInline, RefundEventInline]
+    inlines = [RefundLineInline, AdvanceInline, RefundEventInline]
     change_form_template = "admin/reimbursements/refundrequest/change_form.html"
 
     readonly_fields = ["rib"]
@@ -164,6 +215,14 @@ class RefundRequestAdmin(admin.ModelAdmin):
             return "—"
         url = reverse("structures:bank_account_rib", args=[account.pk])
         return format_html('<a href="{}">{}</a>', url, account.rib_original_name)
+
+    @admin.display(description="solde", ordering="balance")
+    def balance_display(self, obj):
+        if obj.balance is None:
+            return "—"
+        if obj.balance < 0:
+            return format_html("<strong>{} € à reverser</strong>", -obj.balance)
+        return f"{obj.balance} €"
 
     @admin.display(description="SIRET", ordering="structure__siret")
     def siret(self, obj):
@@ -190,6 +249,11 @@ class RefundRequestAdmin(admin.ModelAdmin):
                 name="reimbursements_refundrequest_invoice",
             ),
             path(
+                "<int:object_id>/avance-versee/",
+                self.admin_site.admin_view(self.advance_paid_view),
+                name="reimbursements_refundrequest_advance_paid",
+            ),
+            path(
                 "<int:object_id>/instruire/",
                 self.admin_site.admin_view(self.transition_view),
                 name="reimbursements_refundrequest_transition",
@@ -201,6 +265,7 @@ class RefundRequestAdmin(admin.ModelAdmin):
         extra_context = {
             **(extra_context or {}),
             "can_instruct": request.user.has_perm(INSTRUCT_PERMISSION),
+            "advance_to_pay": Advance.objects.filter(request_id=object_id, paid_amount__isnull=True).exists(),
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -249,3 +314,66 @@ class RefundRequestAdmin(admin.ModelAdmin):
             "choices": choices,
         }
         return TemplateResponse(request, "admin/reimbursements/refundrequest/transition.html", context)
+
+    def advance_paid_view(self, request, object_id):
+        """« Avance versée »: the amount and date of the advance paid, recorded once."""
+        if not request.user.has_perm(INSTRUCT_PERMISSION):
+            raise PermissionDenied
+        refund_request = get_object_or_404(
+            RefundRequest.objects.select_related("structure", "campaign", "advance__offer"), pk=object_id
+        )
+        advance = getattr(refund_request, "advance", None)
+        form = AdvancePaymentForm(
+            request.POST or None, initial={"amount": advance.requested_amount if advance else None}
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                advances.advance_record_payment(
+                    refund_request_id=refund_request.pk,
+                    actor=request.user,
+                    amount=form.cleaned_data["amount"],
+                    paid_on=form.cleaned_data["paid_on"],
+                )
+            except advances.AdvanceError as exc:
+                form.add_error(exc.field, exc.messages)
+            else:
+                self.message_user(
+                    request,
+                    f"L'avance versée est enregistrée sur la demande {refund_request.number}.",
+                    messages.SUCCESS,
+                )
+                return redirect(
+                    reverse("admin:reimbursements_refundrequest_change", args=[refund_request.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": refund_request,
+            "advance": advance,
+            "title": f"Avance versée — demande {refund_request.number or ''}",
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/reimbursements/refundrequest/advance_paid.html", context)
+
+
+@admin.register(Advance)
+class AdvanceAdmin(admin.ModelAdmin):
+    """Advances asked for and paid, read-only: they are recorded from their request (« Avance versée »)."""
+
+    list_display = ["structure", "for_year", "requested_amount", "paid_amount", "paid_on", "request"]
+    list_filter = ["for_year", ("paid_on", admin.EmptyFieldListFilter)]
+    search_fields = ["structure__siret", "structure__name", "request__number"]
+    list_select_related = ["structure", "request"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# Bulk jobs have their own admin module; importing it registers it.
+from reimbursements import import_admin  # noqa: E402, F401

@@ -4,11 +4,13 @@ import secrets
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from chorus.spreadsheets import csv_response, xlsx_response
+from chorus.storage import PendingFiles, StorageUnavailable
 from reimbursements import import_files, import_services, portfolio, tasks
 from reimbursements.bulk_forms import ImportConfirmForm, ImportUploadForm, PortfolioFilterForm
 from reimbursements.import_models import ImportJob
@@ -89,6 +91,8 @@ def portfolio_file(request):
 # --- « Importer des lignes » ---------------------------------------------------------------------------
 
 RECENT_JOBS = 10
+# A 10,000-row job carries megabytes of verdicts: lists and the progress poll don't load them.
+HEAVY_FIELDS = ("rows", "results", "request_ids")
 ERROR_ROWS_SHOWN = 200
 
 
@@ -104,12 +108,19 @@ def import_page(request):
                 archive_original_name=archive.name[:255],
                 total=form.row_count,
             )
-            # Stored through Django's storage API under random names (private files, local or S3).
-            job.lines_file.save(f"{secrets.token_urlsafe(24)}.dat", lines, save=False)
-            job.archive.save(f"{secrets.token_urlsafe(24)}.zip", archive, save=False)
-            job.save()
-            tasks.import_job_enqueue(job)
-            return redirect("reimbursements:import_job", pk=job.pk)
+            # Stored through Django's storage API under random names (private files, local or S3), and
+            # deleted again if the job row is not committed.
+            lines.name, archive.name = f"{secrets.token_urlsafe(24)}.dat", f"{secrets.token_urlsafe(24)}.zip"
+            try:
+                with PendingFiles() as files, transaction.atomic():
+                    files.store(job.lines_file, lines)
+                    files.store(job.archive, archive)
+                    job.save()
+                    tasks.import_job_enqueue(job)
+            except StorageUnavailable as exc:
+                form.add_error(None, exc.message)
+            else:
+                return redirect("reimbursements:import_job", pk=job.pk)
     else:
         form = ImportUploadForm()
     return render(
@@ -117,7 +128,7 @@ def import_page(request):
         "reimbursements/import.html",
         {
             "form": form,
-            "jobs": ImportJob.objects.filter(user=request.user)[:RECENT_JOBS],
+            "jobs": ImportJob.objects.filter(user=request.user).defer(*HEAVY_FIELDS)[:RECENT_JOBS],
             "products": EnergyProduct.objects.filter(rates__isnull=False).distinct().order_by("position"),
         },
     )
@@ -142,7 +153,12 @@ def _job(request, pk) -> ImportJob:
 
 @require_safe
 def import_job(request, pk):
-    job = _job(request, pk)
+    job = get_object_or_404(ImportJob.objects.filter(user=request.user).defer(*HEAVY_FIELDS), pk=pk)
+    if job.is_running:
+        context = {"job": job}
+        if request.htmx:
+            return render(request, "reimbursements/_import_job.html", context)
+        return render(request, "reimbursements/import_job.html", context)
     context = {
         "job": job,
         "error_rows": job.error_rows[:ERROR_ROWS_SHOWN],

@@ -14,6 +14,8 @@ HEADER = [
     "Montant demandé (€)",
     "Montant payé (€)",
     "Date de dépôt",
+    "Avance perçue (€)",
+    "Solde (€)",
 ]
 
 
@@ -28,6 +30,9 @@ def _rows(requests):
             refund_request.total_amount,
             refund_request.paid_amount,
             timezone.localtime(refund_request.filed_at).date() if refund_request.filed_at else None,
+            # Negative: the amount to repay (« Montant à reverser »).
+            refund_request.advance_deducted,
+            refund_request.balance,
         ]
 
 

@@ -3,9 +3,10 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.html import format_html
 
 from chorus.uploads import DocumentField
-from reimbursements import selectors
+from reimbursements import advances, selectors
 from reimbursements.models import Campaign, EnergyProduct, RefundRequest, line_amount
 from reimbursements.services import Header, RefundError, line_quantity_check, line_rate
 from structures.models import BankAccount, BeneficiaryCategory, Structure
@@ -42,6 +43,8 @@ class BankAccountChoiceField(forms.ModelChoiceField):
 
 class CampaignChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Campaign):
+        if getattr(obj, "rate_count", 1) == 0:
+            return f"{obj.year} (taux non encore publiés : régularisation d'avance sans livraison)"
         return str(obj.year)
 
 
@@ -97,8 +100,9 @@ class HeaderForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.refund_request = refund_request
         if refund_request is None:
-            self.fields["structure"].queryset = selectors.filing_structures(user)
-            self.fields["campaign"].queryset = selectors.open_campaigns(today)
+            structures = selectors.filing_structures(user)
+            self.fields["structure"].queryset = structures
+            self.fields["campaign"].queryset = selectors.filing_campaigns(structures, today)
             structure = self._chosen_structure()
             self.chosen_structure = structure
         else:
@@ -240,6 +244,86 @@ def _int(value) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+class FilingForm(forms.Form):
+    """« Déposer la demande »: the explicit answer about the advance offered (no default: never chosen for
+    the filer) and, for a structure that received an advance, the empty declaration."""
+
+    advance = forms.TypedChoiceField(
+        label="Avance",
+        widget=forms.RadioSelect,
+        coerce=lambda value: value == "oui",
+        empty_value=None,
+        required=False,
+    )
+    nothing_to_declare = forms.BooleanField(required=False)
+
+    def __init__(self, *args, offer=None, advance_amount=None, regularise_year: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if offer is None:
+            del self.fields["advance"]
+        else:
+            field = self.fields["advance"]
+            field.label = f"{offer.label.capitalize()} au titre des livraisons {offer.for_year}"
+            field.help_text = format_html(
+                "Montant : {} % du remboursement de cette demande, soit <strong>{}</strong>, déduit ensuite du "
+                "remboursement de vos livraisons {}. Engagement : « {} » ({}).",
+                f"{offer.rate.normalize():f}".replace(".", ","),
+                euros_text(advance_amount),
+                offer.for_year,
+                offer.commitment,
+                offer.legal_reference,
+            )
+            field.choices = [
+                (
+                    "oui",
+                    f"Je demande le versement de l'{offer.label} ({euros_text(advance_amount)}) et je prends "
+                    "l'engagement ci-dessus",
+                ),
+                ("non", f"Je ne demande pas l'{offer.label}"),
+            ]
+        if regularise_year is None:
+            del self.fields["nothing_to_declare"]
+        else:
+            self.fields[
+                "nothing_to_declare"
+            ].label = f"Je n'ai pas de livraison à déclarer pour {regularise_year}"
+            self.fields["nothing_to_declare"].help_text = (
+                "La demande, sans ligne, régularise l'avance perçue : elle est déduite de zéro, et le montant "
+                "est à reverser."
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            "advance" in self.fields
+            and cleaned.get("advance") is None
+            and not cleaned.get("nothing_to_declare")
+        ):
+            self.add_error(
+                "advance", "Indiquez si vous demandez le versement de l'avance : rien n'est coché pour vous."
+            )
+        return cleaned
+
+    def filing(self) -> dict:
+        data = self.cleaned_data
+        return {"advance": data.get("advance"), "nothing_to_declare": bool(data.get("nothing_to_declare"))}
+
+
+def euros_text(value) -> str:
+    return advances.euros(value or Decimal("0"))
+
+
+class AdvancePaymentForm(forms.Form):
+    """« Avance versée », in the admin."""
+
+    amount = FrenchDecimalField(label="Montant versé (€)", max_digits=14, decimal_places=2)
+    paid_on = forms.DateField(
+        label="Versée le",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+    )
 
 
 class ListFilterForm(forms.Form):

@@ -20,6 +20,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from chorus.storage import PendingFiles, StorageUnavailable
 from chorus.uploads import document_extension
 from reimbursements import services
 from reimbursements.import_files import (
@@ -335,7 +336,7 @@ def _header(structure: Structure, not_in_difficulty: bool) -> services.Header:
 
 
 def _import_structure(
-    job: ImportJob, structure: Structure, rows: list[dict], archive, saved: list, products
+    job: ImportJob, structure: Structure, rows: list[dict], archive, files: PendingFiles, products
 ) -> set[int]:
     """The rows of one structure, every year, in the caller's transaction. Returns the requests touched."""
     if not client_structures(job.user).filter(pk=structure.pk).exists():
@@ -365,20 +366,21 @@ def _import_structure(
             if key in present:
                 row["outcome"], row["message"] = SKIP, "Cette ligne figure déjà dans la demande."
                 continue
-            invoice_field = RefundLine._meta.get_field("invoice_copy")
-            stored = invoice_field.storage.save(
-                invoice_field.generate_filename(None, f"{secrets.token_urlsafe(24)}.{row['extension']}"),
-                ContentFile(archive.read(archive.zip.getinfo(row["entry"]))),
-                max_length=invoice_field.max_length,
+            holder = RefundLine()
+            files.store(
+                holder.invoice_copy,
+                ContentFile(
+                    archive.read(archive.zip.getinfo(row["entry"])),
+                    name=f"{secrets.token_urlsafe(24)}.{row['extension']}",
+                ),
             )
-            saved.append(stored)
             batch.append(
                 services.NewLine(
                     invoice_number=row["invoice_number"].strip(),
                     delivery_date=date.fromisoformat(row["delivery_date"]),
                     product=products[row["product_id"]],
                     quantity=Decimal(row["quantity"]),
-                    invoice_copy=stored,
+                    invoice_copy=holder.invoice_copy.name,
                     invoice_original_name=PurePosixPath(row["entry"]).name,
                 )
             )
@@ -407,14 +409,13 @@ def import_run(*, job_id: int) -> ImportJob:
     try:
         archive = InvoiceArchive(job.archive.open("rb"), close_handle=True)
         for structure_id, structure_rows in by_structure.items():
-            saved: list[str] = []
             try:
-                with transaction.atomic():
+                # The structure's invoice copies are deleted again if its transaction does not commit.
+                with PendingFiles() as files, transaction.atomic():
                     request_ids |= _import_structure(
-                        job, structures[structure_id], structure_rows, archive, saved, products
+                        job, structures[structure_id], structure_rows, archive, files, products
                     )
             except services.RefundError as exc:
-                _forget(saved)
                 for row in structure_rows:
                     row["outcome"], row["message"] = (
                         ERROR,
@@ -423,7 +424,7 @@ def import_run(*, job_id: int) -> ImportJob:
             done += len(structure_rows)
             _progress(job, done)
         _progress(job, job.total, rows=rows, request_ids=sorted(request_ids), status=Status.IMPORTED)
-    except ImportFileError as exc:
+    except (ImportFileError, StorageUnavailable) as exc:
         _progress(job, done, rows=rows, request_ids=sorted(request_ids), status=Status.FAILED, error=str(exc))
     except Exception:
         logger.exception("Import job %s failed while importing", job.pk)
@@ -435,13 +436,6 @@ def import_run(*, job_id: int) -> ImportJob:
             archive.close()
     job.refresh_from_db()
     return job
-
-
-def _forget(names: list[str]) -> None:
-    """The invoice copies a rolled-back structure had stored: the database forgot them, so does storage."""
-    storage = RefundLine._meta.get_field("invoice_copy").storage
-    for name in names:
-        storage.delete(name)
 
 
 # --- Phase 3: filing ----------------------------------------------------------------------------------

@@ -345,6 +345,27 @@ class RefundRequest(models.Model):
         related_name="+",
     )
     filed_at = models.DateTimeField("déposée le", null=True, blank=True)
+    nothing_to_declare = models.BooleanField(
+        "aucune livraison à déclarer",
+        default=False,
+        help_text="Demande de régularisation d'une avance, sans ligne.",
+    )
+    advance_deducted = models.DecimalField(
+        "avance déduite",
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Avance perçue au titre de l'année de la demande, relevée au dépôt.",
+    )
+    balance = models.DecimalField(
+        "solde",
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Montant demandé moins l'avance perçue ; négatif : montant à reverser.",
+    )
 
     class Meta:
         verbose_name = "demande de remboursement"
@@ -372,6 +393,17 @@ class RefundRequest(models.Model):
                 condition=Q(total_amount__gte=0) & (Q(paid_amount__isnull=True) | Q(paid_amount__gte=0)),
                 name="refund_request_amounts_not_negative",
             ),
+            models.CheckConstraint(
+                condition=Q(advance_deducted__isnull=True, balance__isnull=True)
+                | Q(advance_deducted__gt=0, balance=F("total_amount") - F("advance_deducted")),
+                name="refund_request_balance_is_total_minus_advance",
+                violation_error_message="Le solde est le montant demandé moins l'avance perçue.",
+            ),
+            models.CheckConstraint(
+                condition=Q(nothing_to_declare=False) | Q(total_amount=0),
+                name="refund_request_empty_declaration_has_no_amount",
+                violation_error_message="Une demande sans livraison ne demande aucun montant.",
+            ),
         ]
         indexes = [models.Index(fields=["structure", "status"], name="refund_request_struct_status")]
 
@@ -385,6 +417,13 @@ class RefundRequest(models.Model):
     @property
     def year(self) -> int:
         return self.campaign.year
+
+    @property
+    def amount_to_repay(self) -> Decimal | None:
+        """« Montant à reverser »: what the structure owes back when the advance exceeds the refund."""
+        if self.balance is not None and self.balance < 0:
+            return -self.balance
+        return None
 
 
 class RefundLine(models.Model):
@@ -440,6 +479,139 @@ class RefundEvent(models.Model):
 
     def __str__(self):
         return f"{self.label} ({self.created_at:%d/%m/%Y})"
+
+
+def advance_amount(refund: Decimal, rate_percent: Decimal) -> Decimal:
+    """An advance: rate × the refund, rounded half-up to the cent."""
+    return (Decimal(refund) * Decimal(rate_percent) / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+class AdvanceOffer(models.Model):
+    """An advance offered with the requests of one campaign, on account of the refund of a following year
+    (2023 requests → advance for 2024 deliveries, décret 2024-76). Data, edited in the admin."""
+
+    campaign = models.OneToOneField(
+        Campaign,
+        verbose_name="campagne de la demande",
+        on_delete=models.CASCADE,
+        related_name="advance_offer",
+    )
+    for_year = models.PositiveSmallIntegerField(
+        "au titre des livraisons de", help_text="L'année dont le remboursement absorbera l'avance."
+    )
+    rate = models.DecimalField(
+        "taux de l'avance (%)",
+        max_digits=5,
+        decimal_places=2,
+        help_text="Pourcentage du remboursement de la demande (50 pour l'avance 2024).",
+    )
+    label = models.CharField("nom", max_length=40, default="avance", help_text="« avance » ou « acompte ».")
+    legal_reference = models.CharField("référence légale", max_length=250)
+    commitment = models.TextField(
+        "texte de l'engagement", help_text="Montré au déposant avant qu'il choisisse de demander l'avance."
+    )
+    repayment_deadline = models.DateField(
+        "date limite de régularisation",
+        help_text="Règle du texte : la demande de l'année de l'avance est à déposer avant cette date ; "
+        "à défaut l'avance est à reverser.",
+    )
+    repayment_deadline_applied = models.DateField(
+        "date de reversement appliquée",
+        null=True,
+        blank=True,
+        help_text="Date plus proche fixée en pratique pour reverser un trop-perçu (par exemple la déclaration "
+        "de TVA de décembre 2025), si elle existe.",
+    )
+    repayment_instructions = models.TextField(
+        "comment reverser", help_text="Montré avec un montant à reverser."
+    )
+
+    class Meta:
+        verbose_name = "offre d'avance"
+        verbose_name_plural = "offres d'avance"
+        ordering = ["-for_year"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rate__gt=0, rate__lte=100),
+                name="advance_offer_rate_percent",
+                violation_error_message="Le taux de l'avance doit être compris entre 0 et 100 %%.",
+            ),
+            models.UniqueConstraint(
+                fields=["for_year"],
+                name="advance_offer_one_per_year",
+                violation_error_message="Une avance est déjà offerte au titre de cette année.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.label.capitalize()} {self.rate.normalize():f} % au titre de {self.for_year}"
+
+    def clean(self):
+        campaign = getattr(self, "campaign", None) if self.campaign_id else None
+        if campaign and self.for_year is not None and self.for_year <= campaign.year:
+            raise ValidationError(
+                {"for_year": f"L'avance porte sur une année suivant celle de la campagne ({campaign.year})."}
+            )
+
+    def last_repayment_day(self) -> date:
+        return self.repayment_deadline_applied or self.repayment_deadline
+
+
+class Advance(models.Model):
+    """An advance asked for with a filed request, then paid (« Avance versée ») by an instructor."""
+
+    request = models.OneToOneField(
+        RefundRequest, verbose_name="demande", on_delete=models.CASCADE, related_name="advance"
+    )
+    offer = models.ForeignKey(
+        AdvanceOffer, verbose_name="offre", on_delete=models.PROTECT, related_name="advances"
+    )
+    structure = models.ForeignKey(
+        Structure, verbose_name="structure", on_delete=models.PROTECT, related_name="advances"
+    )
+    for_year = models.PositiveSmallIntegerField("au titre de")
+    requested_amount = models.DecimalField("montant demandé", max_digits=14, decimal_places=2)
+    paid_amount = models.DecimalField("montant versé", max_digits=14, decimal_places=2, null=True, blank=True)
+    paid_on = models.DateField("versée le", null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="enregistrée par",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("demandée le", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "avance"
+        verbose_name_plural = "avances"
+        ordering = ["-for_year", "pk"]
+        constraints = [
+            # The structure and year are copied from the request so that this holds in the database: one
+            # advance per structure and year, whatever happens to requests.
+            models.UniqueConstraint(
+                fields=["structure", "for_year"],
+                name="advance_one_per_structure_year",
+                violation_error_message="Cette structure a déjà une avance au titre de cette année.",
+            ),
+            models.CheckConstraint(
+                condition=Q(requested_amount__gte=0), name="advance_requested_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(paid_amount__isnull=True, paid_on__isnull=True, recorded_by__isnull=True)
+                | Q(paid_amount__gt=0, paid_on__isnull=False, recorded_by__isnull=False),
+                name="advance_paid_has_amount_date_and_agent",
+                violation_error_message="Une avance versée a un montant, une date et l'agent qui l'a saisie.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Avance au titre de {self.for_year} · {self.structure}"
+
+    @property
+    def is_paid(self) -> bool:
+        return self.paid_amount is not None
 
 
 class FilingCounter(models.Model):

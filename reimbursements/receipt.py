@@ -26,7 +26,7 @@ def _rate(value) -> str:
     return f"{whole},{decimals.ljust(2, '0')}"
 
 
-def receipt_pdf(refund_request, lines) -> bytes:
+def receipt_pdf(refund_request, lines, advance_requested=None) -> bytes:
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
@@ -65,6 +65,13 @@ def receipt_pdf(refund_request, lines) -> bytes:
     ]
     story.append(_table(summary, col_widths=[55 * mm, 119 * mm], header=False))
     story += [Spacer(1, 6 * mm), Paragraph("Lignes de demande", styles["Heading2"])]
+    if refund_request.nothing_to_declare:
+        story.append(
+            Paragraph(
+                f"Aucune livraison à déclarer pour {refund_request.year} : demande de régularisation de l'avance.",
+                styles["Normal"],
+            )
+        )
     rows = [["Facture", "Livraison", "Produit", "Quantité", "Unité", "Taux (€)", "Montant"]]
     for line in lines:
         rows.append(
@@ -82,6 +89,30 @@ def receipt_pdf(refund_request, lines) -> bytes:
     story.append(
         _table(rows, col_widths=[28 * mm, 20 * mm, 44 * mm, 20 * mm, 16 * mm, 18 * mm, 28 * mm], header=True)
     )
+    if refund_request.advance_deducted is not None:
+        balance = refund_request.balance
+        figures = [
+            ["Montant demandé", _euros(refund_request.total_amount)],
+            [f"Avance perçue au titre de {refund_request.year}", _euros(refund_request.advance_deducted)],
+            ["Montant à reverser", _euros(-balance)] if balance < 0 else ["Solde", _euros(balance)],
+        ]
+        story += [
+            Spacer(1, 6 * mm),
+            Paragraph("Avance et solde", styles["Heading2"]),
+            _table(figures, col_widths=[119 * mm, 55 * mm], header=False),
+        ]
+    if advance_requested is not None:
+        story += [
+            Spacer(1, 6 * mm),
+            Paragraph(
+                escape(
+                    f"{advance_requested.offer.label.capitalize()} demandée au titre des livraisons "
+                    f"{advance_requested.for_year} : {_euros(advance_requested.requested_amount)}. Engagement pris : "
+                    f"« {advance_requested.offer.commitment} »"
+                ),
+                styles["Normal"],
+            ),
+        ]
     story += [
         Spacer(1, 6 * mm),
         Paragraph(

@@ -6,8 +6,8 @@ from datetime import date
 
 from django.db.models import Count, Q, QuerySet
 
-from reimbursements.models import Campaign, EnergyProduct, RefundRate, RefundRequest
-from structures.models import BankAccount, Structure
+from reimbursements.models import Advance, Campaign, EnergyProduct, RefundRate, RefundRequest
+from structures.models import BankAccount, Membership, Structure
 
 
 def filing_structures(user) -> QuerySet[Structure]:
@@ -40,6 +40,20 @@ def refund_request_list(
 
 def open_campaigns(today: date) -> QuerySet[Campaign]:
     return Campaign.objects.open_on(today).order_by("-year")
+
+
+def filing_campaigns(structures: QuerySet[Structure], today: date) -> QuerySet[Campaign]:
+    """Years a request may be created for: open campaigns, and campaigns between their dates whose rates
+    are not published yet where one of the structures must regularise an advance (with no line)."""
+    advance_years = Advance.objects.filter(
+        structure_id__in=structures.values("pk"), paid_amount__isnull=False
+    ).values("for_year")
+    return (
+        Campaign.objects.filter(opens_on__lte=today, closes_on__gte=today)
+        .filter(Q(rates__isnull=False) | Q(year__in=advance_years))
+        .annotate(rate_count=Count("rates", distinct=True))
+        .order_by("-year")
+    )
 
 
 def active_bank_accounts(structure_ids) -> QuerySet[BankAccount]:
@@ -91,3 +105,14 @@ def campaign_calendar(today: date) -> list[CampaignState]:
         Campaign.objects.filter(closes_on__gte=today).annotate(rate_count=Count("rates")).order_by("-year")
     )
     return [CampaignState(campaign=c, has_rates=c.rate_count > 0, today=today) for c in campaigns]
+
+
+def request_recipients(refund_request: RefundRequest) -> list[str]:
+    """Who is mailed about a request: its filer (or creator) and the structure's managers."""
+    managers = Membership.objects.filter(
+        structure_id=refund_request.structure_id,
+        is_active=True,
+        role__in=[Membership.Role.MAIN_MANAGER, Membership.Role.MANAGER],
+    ).values_list("user__email", flat=True)
+    filer = refund_request.filed_by or refund_request.created_by
+    return sorted({filer.email, *managers})

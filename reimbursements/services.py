@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from chorus.outbox.services import mail_queue
 from chorus.storage import PendingFiles, StorageUnavailable
-from reimbursements import selectors
+from reimbursements import advances, selectors
 from reimbursements.models import (
     Campaign,
     EnergyProduct,
@@ -25,7 +25,7 @@ from reimbursements.models import (
     line_amount,
     window_label,
 )
-from structures.models import BankAccount, BeneficiaryCategory, Membership, Structure, StructureChange
+from structures.models import BankAccount, BeneficiaryCategory, Structure, StructureChange
 
 Status = RefundRequest.Status
 
@@ -204,7 +204,11 @@ def _save_to_structure(*, structure: Structure, header: Header, user) -> None:
 def refund_request_create(*, user, structure: Structure, campaign: Campaign, header: Header) -> RefundRequest:
     if not selectors.filing_structures(user).filter(pk=structure.pk).exists():
         raise RefundError("Vous n'êtes pas rattaché à cette structure.", field="structure")
-    if not Campaign.objects.open_on(timezone.localdate()).filter(pk=campaign.pk).exists():
+    today = timezone.localdate()
+    if (
+        not Campaign.objects.open_on(today).filter(pk=campaign.pk).exists()
+        and not advances.campaigns_for_regularisation([structure.pk], today).filter(pk=campaign.pk).exists()
+    ):
         raise RefundError(
             f"Le dépôt des demandes de l'année {campaign.year} n'est pas ouvert.", field="campaign"
         )
@@ -277,7 +281,11 @@ def line_quantity_check(product: EnergyProduct, quantity: Decimal) -> None:
 def _refresh_total(refund_request: RefundRequest) -> None:
     total = refund_request.lines.aggregate(total=Sum("amount"))["total"] or Decimal("0")
     refund_request.total_amount = total
-    refund_request.save(update_fields=["total_amount", "updated_at"])
+    fields = ["total_amount", "updated_at"]
+    if refund_request.advance_deducted is not None:
+        refund_request.balance = total - refund_request.advance_deducted
+        fields.append("balance")
+    refund_request.save(update_fields=fields)
 
 
 def refund_line_save(
@@ -388,7 +396,13 @@ def refund_line_delete(*, refund_request_id: int, line_id: int) -> None:
     _refresh_total(refund_request)
 
 
-def _filing_problems(refund_request: RefundRequest, today: date) -> list[str]:
+def _filing_problems(
+    refund_request: RefundRequest,
+    today: date,
+    *,
+    advance: bool | None = None,
+    nothing_to_declare: bool = False,
+) -> list[str]:
     """Everything checked again on the server before filing; recomputes every line's rate and amount."""
     problems = []
     campaign = refund_request.campaign
@@ -405,8 +419,11 @@ def _filing_problems(refund_request: RefundRequest, today: date) -> list[str]:
         problems.append("Cochez la déclaration sur l'honneur dans l'en-tête.")
     lines = list(refund_request.lines.select_related("product"))
     rates = campaign_rate_table(campaign)
-    if not lines:
-        problems.append("Ajoutez au moins une ligne de demande.")
+    problems.extend(
+        advances.filing_problems(
+            refund_request, has_lines=bool(lines), advance=advance, nothing_to_declare=nothing_to_declare
+        )
+    )
     for line in lines:
         where = f"Ligne « {line.invoice_number} » : "
         if not line.invoice_copy:
@@ -440,16 +457,6 @@ def filing_number_next(*, year: int) -> str:
     return f"TIC-{year}-{counter.last_number:06d}"
 
 
-def _recipients(refund_request: RefundRequest) -> list[str]:
-    managers = Membership.objects.filter(
-        structure_id=refund_request.structure_id,
-        is_active=True,
-        role__in=[Membership.Role.MAIN_MANAGER, Membership.Role.MANAGER],
-    ).values_list("user__email", flat=True)
-    filer = refund_request.filed_by or refund_request.created_by
-    return sorted({filer.email, *managers})
-
-
 def _record(refund_request: RefundRequest, *, from_status: str, label: str, actor, comment: str = "") -> None:
     RefundEvent.objects.create(
         request=refund_request,
@@ -462,9 +469,15 @@ def _record(refund_request: RefundRequest, *, from_status: str, label: str, acto
 
 
 @transaction.atomic
-def refund_request_file(*, refund_request_id: int, user) -> RefundRequest:
+def refund_request_file(
+    *, refund_request_id: int, user, advance: bool | None = None, nothing_to_declare: bool = False
+) -> RefundRequest:
     """« Déposer la demande ». A double click or a resubmitted form waits on the row lock, then finds the
-    request filed and raises AlreadyFiledError: it is filed, numbered and mailed once."""
+    request filed and raises AlreadyFiledError: it is filed, numbered and mailed once.
+
+    `advance`: the filer's explicit answer when the campaign offers an advance (None: not answered, which
+    is refused: it is never chosen for them). `nothing_to_declare`: « Je n'ai pas de livraison à déclarer »,
+    a request with no line that regularises an advance received for its year."""
     refund_request = (
         RefundRequest.objects.select_for_update(of=("self",))
         .select_related("campaign", "structure", "bank_account", "created_by")
@@ -473,7 +486,9 @@ def refund_request_file(*, refund_request_id: int, user) -> RefundRequest:
     if not refund_request.is_editable:
         raise AlreadyFiledError(f"Cette demande a déjà été déposée sous le numéro {refund_request.number}.")
     now = timezone.now()
-    problems = _filing_problems(refund_request, timezone.localdate(now))
+    problems = _filing_problems(
+        refund_request, timezone.localdate(now), advance=advance, nothing_to_declare=nothing_to_declare
+    )
     if problems:
         raise RefundError(*problems)
     previous = refund_request.status
@@ -484,12 +499,13 @@ def refund_request_file(*, refund_request_id: int, user) -> RefundRequest:
     refund_request.filed_at = now
     refund_request.save(update_fields=["number", "status", "filed_by", "filed_at", "updated_at"])
     _refresh_total(refund_request)
+    note = advances.apply_on_filing(refund_request, advance=advance, nothing_to_declare=nothing_to_declare)
     label = FIRST_FILING_LABEL if previous == Status.DRAFT else REFILING_LABEL
-    _record(refund_request, from_status=previous, label=label, actor=user)
+    _record(refund_request, from_status=previous, label=label, actor=user, comment=note)
     mail_queue(
-        to=_recipients(refund_request),
+        to=selectors.request_recipients(refund_request),
         template="reimbursements/emails/filed",
-        context={"refund_request": refund_request, "filer": user},
+        context={"refund_request": refund_request, "filer": user, "note": note},
     )
     return refund_request
 
@@ -520,12 +536,18 @@ def refund_request_transition(
             raise RefundError("Indiquez le montant mis en paiement.", field="paid_amount")
         if paid_amount > refund_request.total_amount:
             raise RefundError("Le montant payé ne peut pas dépasser le montant demandé.", field="paid_amount")
+        if refund_request.balance is not None and paid_amount > max(refund_request.balance, Decimal("0")):
+            raise RefundError(
+                "Le montant payé ne peut pas dépasser le solde, avance perçue déduite "
+                f"({advances.euros(max(refund_request.balance, Decimal('0')))}).",
+                field="paid_amount",
+            )
         refund_request.paid_amount = paid_amount
     refund_request.status = to_status
     refund_request.save(update_fields=["status", "paid_amount", "updated_at"])
     _record(refund_request, from_status=previous, label=EVENT_LABELS[to_status], actor=actor, comment=comment)
     mail_queue(
-        to=_recipients(refund_request),
+        to=selectors.request_recipients(refund_request),
         template="reimbursements/emails/status_changed",
         context={"refund_request": refund_request, "comment": comment},
     )

@@ -2,11 +2,16 @@
 progress and the outcome; a task re-run after a worker loss finds the phase done, or redoes it without
 adding a line twice)."""
 
+import logging
+
 from celery import shared_task
 from django.db import transaction
 
 from reimbursements import import_services
 from reimbursements.import_models import ImportJob
+
+logger = logging.getLogger(__name__)
+UNAVAILABLE = "Le service de traitement est momentanément indisponible : envoyez le fichier de nouveau dans quelques minutes."
 
 PHASES = {
     ImportJob.Status.CHECKING: import_services.import_check,
@@ -23,5 +28,15 @@ def import_job_run(job_id: int) -> None:
 
 
 def import_job_enqueue(job: ImportJob) -> None:
-    """Run the job's current phase in a worker once the transaction that set it has committed."""
-    transaction.on_commit(lambda: import_job_run.delay(job.pk))
+    """Run the job's current phase in a worker once the transaction that set it has committed. When the
+    broker cannot take it, the job says so instead of showing a progress bar that never moves (starting
+    again is safe: an import never adds a line twice)."""
+
+    def send():
+        try:
+            import_job_run.delay(job.pk)
+        except Exception:
+            logger.exception("Could not queue import job %s", job.pk)
+            ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.FAILED, error=UNAVAILABLE)
+
+    transaction.on_commit(send)

@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from chorus.uploads import private_file_response
-from reimbursements import exports, receipt, selectors, services
-from reimbursements.forms import HeaderForm, LineForm, ListFilterForm, estimate
-from reimbursements.models import RefundLine, RefundRequest
+from reimbursements import advances, exports, receipt, selectors, services
+from reimbursements.forms import FilingForm, HeaderForm, LineForm, ListFilterForm, estimate
+from reimbursements.models import Advance, RefundLine, RefundRequest, advance_amount
 from structures.models import Structure
 
 LIST_PAGE_SIZE = 50
@@ -195,16 +195,45 @@ def request_header(request, pk):
     )
 
 
-@require_safe
-def request_detail(request, pk):
-    refund_request = _get_request(request, pk)
+def _filing_form(refund_request: RefundRequest, data=None) -> FilingForm | None:
+    if not refund_request.is_editable:
+        return None
+    offer = advances.offer_for(refund_request.campaign)
+    regularise = advances.received(structure_id=refund_request.structure_id, year=refund_request.year)
+    return FilingForm(
+        data,
+        offer=offer,
+        advance_amount=advance_amount(refund_request.total_amount, offer.rate) if offer else None,
+        regularise_year=refund_request.year if regularise else None,
+    )
+
+
+def _render_detail(request, refund_request: RefundRequest, filing_form: FilingForm | None, status=200):
     lines = list(refund_request.lines.select_related("product"))
     events = list(refund_request.events.select_related("actor"))
+    offer = advances.offer_for(refund_request.campaign)
     return render(
         request,
         "reimbursements/detail.html",
-        {"refund_request": refund_request, "lines": lines, "events": events},
+        {
+            "refund_request": refund_request,
+            "lines": lines,
+            "events": events,
+            "filing_form": filing_form,
+            "offer": offer,
+            "offer_amount": advance_amount(refund_request.total_amount, offer.rate) if offer else None,
+            "requested_advance": Advance.objects.filter(request=refund_request).first(),
+            "deduction": advances.deduction(refund_request),
+            "has_rates": refund_request.campaign.rates.exists(),
+        },
+        status=status,
     )
+
+
+@require_safe
+def request_detail(request, pk):
+    refund_request = _get_request(request, pk)
+    return _render_detail(request, refund_request, _filing_form(refund_request))
 
 
 @require_http_methods(["GET", "POST"])
@@ -314,13 +343,21 @@ def line_invoice(request, pk, line_pk):
 @require_POST
 def request_file(request, pk):
     refund_request = _get_request(request, pk)
+    if not refund_request.is_editable:
+        messages.info(request, f"Cette demande a déjà été déposée sous le numéro {refund_request.number}.")
+        return redirect("reimbursements:detail", pk=pk)
+    form = _filing_form(refund_request, request.POST)
+    if not form.is_valid():
+        return _render_detail(request, refund_request, form)
     try:
-        refund_request = services.refund_request_file(refund_request_id=refund_request.pk, user=request.user)
+        refund_request = services.refund_request_file(
+            refund_request_id=refund_request.pk, user=request.user, **form.filing()
+        )
     except services.AlreadyFiledError as exc:
         messages.info(request, exc.messages[0])
     except services.RefundError as exc:
-        for problem in exc.messages:
-            messages.error(request, problem)
+        form.add_error(None, exc.messages)
+        return _render_detail(request, refund_request, form)
     else:
         messages.success(
             request,
@@ -336,7 +373,10 @@ def request_receipt(request, pk):
     if refund_request.number is None or refund_request.status == RefundRequest.Status.DRAFT:
         raise Http404
     lines = list(refund_request.lines.select_related("product"))
-    response = HttpResponse(receipt.receipt_pdf(refund_request, lines), content_type="application/pdf")
+    advance_requested = Advance.objects.select_related("offer").filter(request=refund_request).first()
+    response = HttpResponse(
+        receipt.receipt_pdf(refund_request, lines, advance_requested), content_type="application/pdf"
+    )
     response["Content-Disposition"] = f'attachment; filename="accuse-de-depot-{refund_request.number}.pdf"'
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"

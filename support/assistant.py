@@ -14,7 +14,7 @@ from django.urls import NoReverseMatch, reverse
 
 TREE_PATH = Path(__file__).with_name("assistant.toml")
 # Live data an answer may show under its text (see support/selectors.py).
-DATA_SOURCES = {"campaigns"}
+DATA_SOURCES = {"campaigns", "advances"}
 NODE_KEYS = {"question", "text", "steps", "choices", "links", "data"}
 NODE_ID = re.compile(r"^[a-z0-9_]{1,80}$")
 

@@ -40,6 +40,7 @@ def _assistant_response(request, node: Node, *, feedback: str = "", error: str =
         "feedback": feedback,
         "feedback_error": error,
         "campaigns": selectors.refund_campaigns() if node.data == "campaigns" else None,
+        "advances": selectors.advances(request.user) if node.data == "advances" else None,
     }
     fragment = request.headers.get(FRAGMENT_HEADER) == "dialog"
     template = "support/assistant/_conversation.html" if fragment else "support/assistant.html"

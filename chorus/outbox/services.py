@@ -21,11 +21,11 @@ from chorus.outbox.models import OutboxMail
 logger = logging.getLogger(__name__)
 
 
-def mail_queue(
+def mail_render(
     *, to: list[str], template: str, context: dict | None = None, headers: dict[str, str] | None = None
 ) -> OutboxMail:
-    """Render `templates/<template>_subject.txt`, `_body.txt` and (optional) `_body.html`, store the mail,
-    and send it once the current transaction commits.
+    """Render `templates/<template>_subject.txt`, `_body.txt` and (optional) `_body.html` into an unsaved
+    mail.
 
     `template` is a path such as "accounts/emails/activation". Text templates wrap their content in
     `{% autoescape off %}` (a text mail must not show HTML entities). `headers` are added to the message as
@@ -38,7 +38,7 @@ def mail_queue(
         body_html = render_to_string(f"{template}_body.html", context)
     except TemplateDoesNotExist:
         body_html = ""
-    mail = OutboxMail.objects.create(
+    return OutboxMail(
         recipients=list(to),
         subject=subject,
         body_text=body_text,
@@ -47,8 +47,30 @@ def mail_queue(
         headers=dict(headers or {}),
         next_attempt_at=_lease_end(),
     )
+
+
+def mail_queue(
+    *, to: list[str], template: str, context: dict | None = None, headers: dict[str, str] | None = None
+) -> OutboxMail:
+    """Render a mail (see `mail_render`), store it, and send it once the current transaction commits."""
+    mail = mail_render(to=to, template=template, context=context, headers=headers)
+    mail.save()
     transaction.on_commit(lambda: mail_dispatch(mail_id=mail.pk, attempt=0))
     return mail
+
+
+def mail_queue_many(mails: list[OutboxMail]) -> list[OutboxMail]:
+    """Store mails from `mail_render` in a few INSERTs and send them once the transaction commits: for jobs
+    that mail thousands at once (the daily reminders), where one INSERT per mail would dominate."""
+    OutboxMail.objects.bulk_create(mails, batch_size=500)
+    ids = [mail.pk for mail in mails]
+
+    def dispatch_all():
+        for mail_id in ids:
+            mail_dispatch(mail_id=mail_id, attempt=0)
+
+    transaction.on_commit(dispatch_all)
+    return mails
 
 
 def _lease_end():

@@ -3,7 +3,7 @@ from decimal import Decimal
 from django import template
 from django.utils import timezone
 
-from reimbursements import selectors
+from reimbursements import advances, selectors
 
 register = template.Library()
 
@@ -31,3 +31,16 @@ def campaign_calendar():
     """The campaigns' calendar (dates, days left, rates not yet published), for the request list and the
     signed-in home page."""
     return {"states": selectors.campaign_calendar(timezone.localdate())}
+
+
+REGULARISATIONS_SHOWN = 5
+
+
+@register.inclusion_tag("reimbursements/_regularisations.html")
+def advances_to_regularise(user):
+    """Advances received by the user's structures whose year still has no filed request: a few named, the
+    rest counted (a firm may reach hundreds of structures)."""
+    pending = advances.to_regularise(user)
+    shown = list(pending[: REGULARISATIONS_SHOWN + 1])
+    more = pending.count() - REGULARISATIONS_SHOWN if len(shown) > REGULARISATIONS_SHOWN else 0
+    return {"pending": shown[:REGULARISATIONS_SHOWN], "more": more}

@@ -10,7 +10,14 @@ from django.utils import timezone
 
 from chorus import celery_app
 from chorus.outbox.models import OutboxMail
-from chorus.outbox.services import mail_deliver, mail_queue, mail_sweep, retry_delay
+from chorus.outbox.services import (
+    mail_deliver,
+    mail_queue,
+    mail_queue_many,
+    mail_render,
+    mail_sweep,
+    retry_delay,
+)
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -276,3 +283,31 @@ def test_a_mails_own_headers_go_out_with_the_outbox_message_id(django_capture_on
     # The outbox's own Message-ID wins: a caller cannot make two mails look like one.
     assert f"Message-ID: {queued.message_id}" in raw
     assert "forged@example" not in raw
+
+
+def test_many_mails_queued_at_once_are_each_sent_after_commit(django_capture_on_commit_callbacks):
+    rendered = [
+        mail_render(to=[f"u{n}@example.fr"], template=SAMPLE, context={"name": "Anne", "number": str(n)})
+        for n in range(3)
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = mail_queue_many(rendered)
+        assert mail.outbox == []
+
+    assert sorted(m.subject for m in mail.outbox) == ["Votre dossier 0", "Votre dossier 1", "Votre dossier 2"]
+    assert len({m.extra_headers["Message-ID"] for m in mail.outbox}) == 3
+    assert set(OutboxMail.objects.filter(pk__in=[m.pk for m in queued]).values_list("status", flat=True)) == {
+        OutboxMail.Status.SENT
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_mails_queued_in_a_rolled_back_transaction_send_nothing():
+    with pytest.raises(RuntimeError), transaction.atomic():
+        mail_queue_many(
+            [mail_render(to=["a@example.fr"], template=SAMPLE, context={"name": "A", "number": "1"})]
+        )
+        raise RuntimeError("the job failed")
+
+    assert OutboxMail.objects.count() == 0
+    assert mail.outbox == []

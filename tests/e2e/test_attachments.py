@@ -174,3 +174,46 @@ def test_manager_approves_several_requests_at_once_on_a_small_screen(live_server
     expect(page.get_by_role("row", name=re.compile("Comptable2"))).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     assert_accessible(page)
+
+
+def test_firm_pastes_three_sirets_checks_them_and_submits(live_server, page, sign_in):
+    """Issue 10 item 3: an accountant pastes 3 SIRETs (one mistyped), reads the report, « Soumettre »."""
+    from attachments.models import AttachmentRequest
+    from chorus.outbox.models import OutboxMail
+
+    accountant = UserFactory(first_name="Yann", last_name="Morvan")
+    MembershipFactory(user=accountant, structure=StructureFactory(management_centre=True), main_manager=True)
+    manager = UserFactory()
+    farms = [StructureFactory(name=name) for name in ["GAEC du Lac", "EARL des Prés", "SCEA du Val"]]
+    for farm in farms:
+        MembershipFactory(user=manager, structure=farm, main_manager=True)
+    sign_in(accountant)
+    page.goto(live_server.url + reverse("attachments:request_create"))
+    page.get_by_role("link", name="Demander un rattachement à plusieurs structures à la fois").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Demander un rattachement à plusieurs structures"
+    )
+    assert_accessible(page)
+    mistyped = farms[2].siret[:-1] + str((int(farms[2].siret[-1]) + 1) % 10)
+    page.get_by_label("Numéros SIRET").fill(
+        f"{farms[0].siret}\n{farms[1].siret[:9]} {farms[1].siret[9:]}\n{mistyped}"
+    )
+    page.get_by_label("Commentaire").fill("Cabinet Morvan, vos comptes.")
+    page.get_by_role("button", name="Vérifier les numéros SIRET").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Vérification des numéros SIRET")
+    expect(page.get_by_role("status")).to_contain_text(
+        "3 numéros vérifiés : 2 demandes prêtes à être envoyées"
+    )
+    table = page.get_by_role("table", name="Résultat de la vérification")
+    expect(table.get_by_role("row", name=re.compile(mistyped))).to_contain_text("Numéro SIRET invalide")
+    expect(table).to_contain_text("EARL des Prés")
+    assert_accessible(page)
+    assert not AttachmentRequest.objects.exists()
+    page.get_by_role("button", name="Soumettre").click()
+    expect(page.get_by_text("2 demandes de rattachement transmises")).to_be_visible()
+    assert_accessible(page)
+    assert set(AttachmentRequest.objects.values_list("structure__name", flat=True)) == {
+        "GAEC du Lac",
+        "EARL des Prés",
+    }
+    assert OutboxMail.objects.filter(recipients=[manager.email]).count() == 1

@@ -47,7 +47,7 @@ class TestFiling:
         MembershipFactory(structure=ready.structure)  # a plain member is not mailed
         client.force_login(farmer)
         with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(file_url(ready), follow=True)
+            response = client.post(file_url(ready), {"advance": "non"}, follow=True)
         ready.refresh_from_db()
         assert ready.status == RefundRequest.Status.FILED
         assert ready.number == "TIC-2023-000001"
@@ -71,17 +71,19 @@ class TestFiling:
         assert f"/remboursements/{ready.pk}/" in mail.body
 
     def test_numbers_follow_each_other_per_year(self, farmer, ready, bank_account):
-        services.refund_request_file(refund_request_id=ready.pk, user=farmer)
+        services.refund_request_file(refund_request_id=ready.pk, user=farmer, advance=False)
         other_farm = MembershipFactory(user=farmer, structure=StructureFactory(), main_manager=True).structure
         second = RefundRequestFactory(structure=other_farm, created_by=farmer)
         RefundLineFactory(request=second)
         assert (
-            services.refund_request_file(refund_request_id=second.pk, user=farmer).number == "TIC-2023-000002"
+            services.refund_request_file(refund_request_id=second.pk, user=farmer, advance=False).number
+            == "TIC-2023-000002"
         )
         older = RefundRequestFactory(structure=other_farm, campaign=Campaign.objects.get(year=2022))
         RefundLineFactory(request=older, product=EnergyProduct.objects.get(code="fioul-lourd"))
         assert (
-            services.refund_request_file(refund_request_id=older.pk, user=farmer).number == "TIC-2022-000001"
+            services.refund_request_file(refund_request_id=older.pk, user=farmer, advance=False).number
+            == "TIC-2022-000001"
         )
 
     def test_double_click_files_once(
@@ -89,8 +91,8 @@ class TestFiling:
     ):
         client.force_login(farmer)
         with django_capture_on_commit_callbacks(execute=True):
-            client.post(file_url(ready))
-            response = client.post(file_url(ready), follow=True)
+            client.post(file_url(ready), {"advance": "non"})
+            response = client.post(file_url(ready), {"advance": "non"}, follow=True)
         assert "Cette demande a déjà été déposée sous le numéro TIC-2023-000001" in text(response)
         assert RefundEvent.objects.count() == 1
         assert FilingCounter.objects.get(year=2023).last_number == 1
@@ -139,7 +141,7 @@ class TestFiling:
             case "rate_removed":
                 ready.campaign.rates.filter(product__code="gnr").delete()
         client.force_login(farmer)
-        response = client.post(file_url(ready), follow=True)
+        response = client.post(file_url(ready), {"advance": "non"}, follow=True)
         assert message in text(response)
         ready.refresh_from_db()
         assert (ready.status, ready.number) == (RefundRequest.Status.DRAFT, None)
@@ -148,18 +150,18 @@ class TestFiling:
 
     def test_filing_recomputes_amounts_from_the_current_rate(self, farmer, ready):
         ready.lines.update(rate=Decimal("1"), amount=Decimal("1"))
-        filed = services.refund_request_file(refund_request_id=ready.pk, user=farmer)
+        filed = services.refund_request_file(refund_request_id=ready.pk, user=farmer, advance=False)
         assert filed.total_amount == Decimal("1593.88")
 
     def test_to_complete_request_is_filed_again_under_the_same_number(self, farmer, ready):
-        services.refund_request_file(refund_request_id=ready.pk, user=farmer)
+        services.refund_request_file(refund_request_id=ready.pk, user=farmer, advance=False)
         instructor = MembershipFactory().user
         for status, comment in [("in_review", ""), ("to_complete", "Joignez la facture de mars lisible.")]:
             services.refund_request_transition(
                 refund_request_id=ready.pk, actor=instructor, to_status=status, comment=comment
             )
         RefundLineFactory(request=ready, quantity=Decimal("1"))
-        refiled = services.refund_request_file(refund_request_id=ready.pk, user=farmer)
+        refiled = services.refund_request_file(refund_request_id=ready.pk, user=farmer, advance=False)
         assert (refiled.status, refiled.number) == ("filed", "TIC-2023-000001")
         assert refiled.events.last().label == "Demande complétée, mise à disposition de nouveau"
         assert FilingCounter.objects.get(year=2023).last_number == 1
@@ -171,7 +173,7 @@ def test_closed_campaign_cannot_be_filed(farmer, ready):
         time_machine.travel(datetime(2027, 1, 1, 9, 0, tzinfo=PARIS), tick=False),
         pytest.raises(services.RefundError) as error,
     ):
-        services.refund_request_file(refund_request_id=ready.pk, user=farmer)
+        services.refund_request_file(refund_request_id=ready.pk, user=farmer, advance=False)
     assert "Le dépôt des demandes de l'année 2023 n'est pas ouvert." in error.value.messages
 
 
@@ -183,12 +185,13 @@ def test_2022_gnr_is_closed_while_other_2022_products_are_still_open(farm, farme
     line = RefundLineFactory(request=draft)  # GNR
     with time_machine.travel(datetime(2025, 6, 2, 10, 0, tzinfo=PARIS), tick=False):
         with pytest.raises(services.RefundError) as error:
-            services.refund_request_file(refund_request_id=draft.pk, user=farmer)
+            services.refund_request_file(refund_request_id=draft.pk, user=farmer, advance=False)
         assert any("est clos depuis le 31/12/2024" in message for message in error.value.messages)
         line.product = EnergyProduct.objects.get(code="fioul-lourd")
         line.save()
         assert (
-            services.refund_request_file(refund_request_id=draft.pk, user=farmer).number == "TIC-2022-000001"
+            services.refund_request_file(refund_request_id=draft.pk, user=farmer, advance=False).number
+            == "TIC-2022-000001"
         )
 
 
@@ -198,10 +201,13 @@ def test_a_rolled_back_filing_gives_its_number_back(farmer, ready, spring_2025):
         pass
 
     with pytest.raises(Boom), transaction.atomic():
-        services.refund_request_file(refund_request_id=ready.pk, user=farmer)
+        services.refund_request_file(refund_request_id=ready.pk, user=farmer, advance=False)
         raise Boom
     assert FilingCounter.objects.filter(year=2023, last_number__gt=0).count() == 0
-    assert services.refund_request_file(refund_request_id=ready.pk, user=farmer).number == "TIC-2023-000001"
+    assert (
+        services.refund_request_file(refund_request_id=ready.pk, user=farmer, advance=False).number
+        == "TIC-2023-000001"
+    )
 
 
 @requires_postgresql
@@ -224,7 +230,9 @@ def test_concurrent_filings_get_distinct_gapless_numbers(spring_2025):
     def file(pk, user):
         try:
             barrier.wait()
-            numbers.append(services.refund_request_file(refund_request_id=pk, user=user).number)
+            numbers.append(
+                services.refund_request_file(refund_request_id=pk, user=user, advance=False).number
+            )
         except Exception as exc:  # reported below
             errors.append(exc)
         finally:
@@ -254,7 +262,9 @@ def test_two_clicks_at_once_file_the_request_once(spring_2025):
     def file():
         try:
             barrier.wait()
-            outcomes.append(services.refund_request_file(refund_request_id=draft.pk, user=farmer).number)
+            outcomes.append(
+                services.refund_request_file(refund_request_id=draft.pk, user=farmer, advance=False).number
+            )
         except services.AlreadyFiledError:
             outcomes.append("already filed")
         finally:
@@ -292,4 +302,4 @@ def test_filing_runs_a_constant_number_of_queries(
         for n in range(lines)
     )
     with django_assert_max_num_queries(20):
-        services.refund_request_file(refund_request_id=draft.pk, user=farmer)
+        services.refund_request_file(refund_request_id=draft.pk, user=farmer, advance=False)

@@ -11,7 +11,7 @@ from openpyxl import Workbook, load_workbook
 
 from reimbursements import import_files
 from reimbursements.import_models import ImportJob
-from reimbursements.models import Campaign, EnergyProduct, RefundLine, RefundRequest
+from reimbursements.models import AdvanceOffer, Campaign, EnergyProduct, RefundLine, RefundRequest
 from structures.models import BeneficiaryCategory, Membership
 from tests.documents import image_bytes, pdf_bytes
 from tests.factories import BankAccountFactory, MembershipFactory, StructureFactory, UserFactory, valid_siret
@@ -429,6 +429,7 @@ def test_the_progress_fragment_is_served_to_htmx(client, upload):
 
 
 def test_filing_files_the_complete_drafts_and_says_why_not_for_the_others(client, upload, run):
+    AdvanceOffer.objects.all().delete()  # an offered advance is answered on each request: see below
     moulin = Membership.objects.get(structure__siret=MOULIN).structure
     moulin.bank_accounts.update(is_active=False)
     job = run(
@@ -455,6 +456,7 @@ def test_filing_files_the_complete_drafts_and_says_why_not_for_the_others(client
 
 
 def test_file_every_complete_request_from_mes_clients(client, firm_user, django_capture_on_commit_callbacks):
+    AdvanceOffer.objects.all().delete()  # an offered advance is answered on each request: see below
     saules = Membership.objects.get(structure__siret=SAULES).structure
     complete = RefundRequestFactory(structure=saules, bank_account=saules.bank_accounts.get())
     RefundLineFactory(request=complete)
@@ -470,6 +472,25 @@ def test_file_every_complete_request_from_mes_clients(client, firm_user, django_
     incomplete.refresh_from_db()
     assert complete.status == "filed" and incomplete.status == "draft"
     assert job.status == "filed" and len(job.results) == 2
+
+
+def test_bulk_filing_never_answers_an_advance_offer_for_the_filer(
+    client, firm_user, django_capture_on_commit_callbacks
+):
+    """2023 requests carry the 2024 advance offer: its amount and commitment are shown and answered on each
+    request's page, never decided in bulk."""
+    saules = Membership.objects.get(structure__siret=SAULES).structure
+    offered = RefundRequestFactory(structure=saules, bank_account=saules.bank_accounts.get())
+    RefundLineFactory(request=offered)
+    client.force_login(firm_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("reimbursements:portfolio_file"))
+    job = ImportJob.objects.get(kind="filing")
+    offered.refresh_from_db()
+    assert offered.status == "draft"
+    assert job.results[0]["problems"] == [
+        "Indiquez si vous demandez le versement de l'avance au titre des livraisons 2024."
+    ]
 
 
 def test_nothing_to_file_from_mes_clients_says_so(client, firm_user):
@@ -507,3 +528,62 @@ def test_each_imported_line_takes_the_rate_of_its_delivery_window(upload, run):
         (Decimal("20.9500"), Decimal("209.50")),
     ]
     assert lines[0].request.total_amount == Decimal("359.10")
+
+
+def test_a_user_detached_between_check_and_import_imports_nothing_there(upload, run, firm_user):
+    job = upload(lines_csv(*GOOD_ROWS), invoices_zip(*GOOD_FILES))
+    Membership.objects.filter(user=firm_user, structure__siret=SAULES).update(is_active=False)
+    job = run(job, "import_job_start")
+    assert list(RefundRequest.objects.values_list("structure__siret", flat=True)) == [MOULIN]
+    assert "Vous n'êtes plus rattaché à cette structure." in job.rows[0]["message"]
+
+
+def test_the_progress_poll_does_not_load_the_rows(client, upload, django_assert_max_num_queries):
+    job = upload(lines_csv(*GOOD_ROWS), invoices_zip(*GOOD_FILES))
+    ImportJob.objects.filter(pk=job.pk).update(status="importing", total=3, done=1)
+    with django_assert_max_num_queries(4) as queries:
+        client.get(
+            reverse("reimbursements:import_job", kwargs={"pk": job.pk}), headers={"HX-Request": "true"}
+        )
+    assert not any('"rows"' in query["sql"] for query in queries.captured_queries)
+
+
+def test_admin_lists_jobs_read_only(upload, admin_client):
+    job = upload(lines_csv(*GOOD_ROWS), invoices_zip(*GOOD_FILES))
+    response = admin_client.get(reverse("admin:reimbursements_importjob_changelist"))
+    assert response.status_code == 200 and "lignes.csv" in response.content.decode()
+    response = admin_client.get(reverse("admin:reimbursements_importjob_change", args=[job.pk]))
+    assert response.status_code == 200
+
+
+def test_a_broker_that_cannot_take_the_job_fails_it_with_a_message(
+    client, firm_user, monkeypatch, django_capture_on_commit_callbacks
+):
+    from reimbursements import tasks
+
+    def refuse(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks.import_job_run, "delay", refuse)
+    client.force_login(firm_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = send(client, lines_csv(*GOOD_ROWS), invoices_zip(*GOOD_FILES))
+    job = ImportJob.objects.get()
+    assert job.status == "failed"
+    assert "momentanément indisponible" in text(client.get(response.url))
+
+
+def test_a_storage_outage_keeps_nothing_and_says_so(client, firm_user, monkeypatch):
+    from reimbursements.import_models import ImportJob as Job
+
+    storage = Job._meta.get_field("archive").storage
+
+    def refuse(*args, **kwargs):
+        raise OSError("no space left")
+
+    monkeypatch.setattr(storage, "save", refuse)
+    client.force_login(firm_user)
+    response = send(client, lines_csv(*GOOD_ROWS), invoices_zip(*GOOD_FILES))
+    assert response.status_code == 200
+    assert "momentanément indisponible" in " ".join(response.context["form"].non_field_errors())
+    assert not Job.objects.exists()

@@ -202,6 +202,8 @@ class TestAdmin:
                 "closes_on": "",
                 "rates-TOTAL_FORMS": "0",
                 "rates-INITIAL_FORMS": "0",
+                "advance_offer-TOTAL_FORMS": "0",
+                "advance_offer-INITIAL_FORMS": "0",
             },
         )
         assert response.status_code == 302, text(response)

@@ -164,6 +164,8 @@ def test_export_opens_in_french_spreadsheets(client, accountant):
         "Montant demandé (€)",
         "Montant payé (€)",
         "Date de dépôt",
+        "Avance perçue (€)",
+        "Solde (€)",
     ]
     assert rows[1] == [
         "TIC-2023-000007",
@@ -174,6 +176,8 @@ def test_export_opens_in_french_spreadsheets(client, accountant):
         "1234,50",
         "1200,00",
         "05/03/2024",
+        "",
+        "",
     ]
 
 

@@ -287,6 +287,8 @@ def campaign_form(campaign, rows):
         "rates-INITIAL_FORMS": 0,
         "rates-MIN_NUM_FORMS": 0,
         "rates-MAX_NUM_FORMS": 1000,
+        "advance_offer-TOTAL_FORMS": 0,
+        "advance_offer-INITIAL_FORMS": 0,
     }
     for index, row in enumerate(rows):
         for key, value in row.items():

@@ -18,7 +18,7 @@ def test_accuse_de_depot_lists_number_structure_lines_and_total(client, farm, fa
     RefundLineFactory(
         request=draft, product=EnergyProduct.objects.get(code="fioul-lourd"), quantity=Decimal("1000")
     )
-    services.refund_request_file(refund_request_id=draft.pk, user=farmer)
+    services.refund_request_file(refund_request_id=draft.pk, user=farmer, advance=False)
     client.force_login(farmer)
     response = client.get(reverse("reimbursements:receipt", kwargs={"pk": draft.pk}))
     assert response["Content-Type"] == "application/pdf"
