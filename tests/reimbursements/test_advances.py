@@ -630,3 +630,9 @@ def test_admin_refuses_an_advance_rate_outside_0_100_and_saves_nothing(client, r
     )
     offer.refresh_from_db()
     assert offer.rate == Decimal("40")
+
+
+def test_a_path_that_is_not_an_id_under_a_request_change_page_is_not_an_error(client, instructor, ready_2023):
+    verify_session(client, instructor)
+    url = reverse("admin:reimbursements_refundrequest_change", args=[ready_2023.pk]) + "widgets.css/change/"
+    assert client.get(url).status_code in (302, 404)
