@@ -5,7 +5,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.forms import AdminUserChangeForm, AdminUserCreationForm
-from accounts.models import User
+from accounts.models import ApiToken, User
 from accounts.services import user_resend_activation
 
 # Sign-in codes, authenticator secrets (django-otp's TOTP admin shows the key and its QR code) and backup codes
@@ -59,3 +59,37 @@ class UserAdmin(BaseUserAdmin):
         self.message_user(request, f"{sent} courriel(s) d'activation envoyé(s).", messages.SUCCESS)
         if skipped:
             self.message_user(request, f"{skipped} compte(s) déjà activé(s) ignoré(s).", messages.WARNING)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Administrators see and may revoke tokens; the secret exists nowhere to be shown, and tokens are created
+    only by their owner in « Mon compte »."""
+
+    list_display = [
+        "name",
+        "user",
+        "scope",
+        "prefix",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    list_filter = ["scope", ("revoked_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["user"]
+    search_fields = ["name", "prefix", "user__email"]
+    autocomplete_fields = ["user"]
+    fields = ["user", "name", "scope", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["user", "name", "scope", "prefix", "created_at", "expires_at", "last_used_at"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Révoquer les jetons sélectionnés")
+    def revoke(self, request, queryset):
+        from django.utils import timezone
+
+        revoked = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"{revoked} jeton(s) révoqué(s).", messages.SUCCESS)

@@ -169,3 +169,58 @@ class PasswordResetDemand(models.Model):
 
     def __str__(self):
         return f"{self.email} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def usable(self, now=None):
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now or timezone.now())
+
+
+class ApiToken(models.Model):
+    """A personal API token (« Accès API »). It acts as its user on the API, within its scope; only a hash of
+    the secret is stored, and the secret is shown once, when the token is created."""
+
+    class Scope(models.TextChoices):
+        READ = "read", "Lecture"
+        WRITE = "write", "Lecture et écriture"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField("nom", max_length=80)
+    scope = models.CharField("droits", max_length=5, choices=Scope.choices)
+    # The start of the secret, shown in lists so that the user recognises a token in their software.
+    prefix = models.CharField("début du jeton", max_length=16)
+    secret_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField("créé le", default=timezone.now)
+    expires_at = models.DateTimeField("expire le")
+    last_used_at = models.DateTimeField("dernière utilisation", null=True, blank=True)
+    revoked_at = models.DateTimeField("révoqué le", null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "jeton d'accès API"
+        verbose_name_plural = "jetons d'accès API"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("created_at")),
+                name="api_token_expires_after_creation",
+                violation_error_message="La date d'expiration doit suivre la création.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash_secret(secret: str) -> str:
+        # The secret has 256 bits of entropy: a plain SHA-256 cannot be reversed by brute force.
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    @property
+    def is_usable(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == self.Scope.WRITE

@@ -18,6 +18,7 @@ from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.api_tokens import api_tokens_revoke_all
 from accounts.models import AccountLink, PasswordResetDemand, SecondFactorFailure, User
 from chorus.outbox.services import mail_queue
 
@@ -147,6 +148,8 @@ def account_link_set_password(*, key: str, purposes: set[str], password: str) ->
         link.save(update_fields=["used_at"])
         # Any other unused activation or reset link of this user is void now.
         AccountLink.objects.filter(user=user, used_at__isnull=True, purpose__in=purposes).update(used_at=now)
+        # A new password, chosen because the old one may be known to someone else, ends every API token too.
+        api_tokens_revoke_all(user=user)
     return user
 
 
@@ -427,4 +430,5 @@ def user_deactivate(*, user: User) -> None:
         # Every factor goes with the account: no authenticator secret or backup code outlives it.
         for device_model in (EmailDevice, TOTPDevice, StaticDevice):
             device_model.objects.filter(user=user).delete()
+        api_tokens_revoke_all(user=user)
         mail_queue(to=[user.email], template="accounts/emails/deactivated", context={"user": user})

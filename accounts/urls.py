@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import factor_views, views
+from accounts import factor_views, token_views, views
 
 app_name = "accounts"
 
@@ -29,4 +29,7 @@ urlpatterns = [
         name="backup_codes_regenerate",
     ),
     path("mon-compte/facteurs/<slug:slug>/retirer/", factor_views.factor_remove, name="factor_remove"),
+    path("mon-compte/acces-api/", token_views.token_list, name="api_tokens"),
+    path("mon-compte/acces-api/nouveau-jeton/", token_views.token_created, name="api_token_created"),
+    path("mon-compte/acces-api/<int:pk>/revoquer/", token_views.token_revoke, name="api_token_revoke"),
 ]

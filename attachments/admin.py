@@ -27,7 +27,8 @@ class AttachmentRequestAdmin(admin.ModelAdmin):
     """Read-only rows: decisions go through the same services as « Approbations » (lock, membership, mail)."""
 
     list_display = ("requester", "structure", "service", "status", "created_at", "decided_by", "decided_at")
-    list_filter = ("status", ("structure", admin.RelatedOnlyFieldListFilter), "created_at")
+    # No filter per structure: it would list every structure with a request; search by SIRET instead.
+    list_filter = ("status", "created_at")
     list_select_related = ("requester", "structure", "service", "decided_by")
     search_fields = (
         "requester__email",

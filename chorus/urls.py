@@ -38,6 +38,7 @@ urlpatterns = [
     path("remboursements/", include("reimbursements.urls")),
     path("aide/", include("support.urls")),
     path("notifications/", include("notifications.urls")),
+    path("api/v1/", include(("api.urls", "ninja"), namespace="api-v1")),
     path("captcha/", include(captcha_patterns)),
     path("admin/", admin.site.urls),
     path("sante/vivant", health.live, name="health_live"),

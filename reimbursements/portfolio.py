@@ -24,7 +24,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from reimbursements.models import Campaign, RefundLine, RefundRequest
+from reimbursements.models import AdvanceOffer, Campaign, RefundLine, RefundRequest
 from reimbursements.selectors import open_campaigns
 from structures.models import BankAccount, Membership, Structure
 
@@ -176,7 +176,12 @@ def _any(campaigns, condition) -> Q:
     return result
 
 
-def rows(clients_page, campaigns: list[Campaign]) -> list[Row]:
+def advance_offers(campaigns: list[Campaign]) -> dict[int, str]:
+    """Campaign id → the label of the advance its requests offer (« avance », « acompte »)."""
+    return dict(AdvanceOffer.objects.filter(campaign__in=campaigns).values_list("campaign_id", "label"))
+
+
+def rows(clients_page, campaigns: list[Campaign], offers: dict[int, str] | None = None) -> list[Row]:
     """The rows of one page: one query for every request they show."""
     structures = list(clients_page)
     requests = (
@@ -185,12 +190,18 @@ def rows(clients_page, campaigns: list[Campaign]) -> list[Row]:
         .annotate(has_lines=Exists(RefundLine.objects.filter(request_id=OuterRef("pk"))))
     )
     by_cell = {(r.structure_id, r.campaign_id): r for r in requests}
+    # The advance question is answered on each request when filing, never in bulk: say so where it applies.
+    if offers is None:
+        offers = advance_offers(campaigns)
     return [
-        Row(client=s, cells=[_cell(s, c, by_cell.get((s.pk, c.pk))) for c in campaigns]) for s in structures
+        Row(client=s, cells=[_cell(s, c, by_cell.get((s.pk, c.pk)), offers.get(c.pk)) for c in campaigns])
+        for s in structures
     ]
 
 
-def _cell(client: Structure, campaign: Campaign, request: RefundRequest | None) -> Cell:
+def _cell(
+    client: Structure, campaign: Campaign, request: RefundRequest | None, offer_label: str | None = None
+) -> Cell:
     if request is None:
         blockers = []
         if not client.has_bank_account:
@@ -204,6 +215,8 @@ def _cell(client: Structure, campaign: Campaign, request: RefundRequest | None) 
     cell = Cell(campaign=campaign, state=request.status, request=request)
     if request.status in TO_DO_STATUSES:
         cell.blockers = request_blockers(request)
+        if offer_label and request.status == Status.DRAFT:
+            cell.blockers.append(f"{offer_label} à demander ou non, sur la demande")
     return cell
 
 
@@ -307,12 +320,12 @@ EXPORT_CHUNK = 500
 
 def export_rows(clients_queryset: QuerySet[Structure], campaigns: list[Campaign]) -> Iterator[list]:
     """One line per client and campaign, every filtered client (not one page), in chunks of clients."""
-    offset = 0
+    offset, offers = 0, advance_offers(campaigns)
     while True:
         chunk = list(clients_queryset[offset : offset + EXPORT_CHUNK])
         if not chunk:
             return
-        for row in rows(chunk, campaigns):
+        for row in rows(chunk, campaigns, offers):
             for cell in row.cells:
                 request = cell.request
                 yield [

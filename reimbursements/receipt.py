@@ -3,12 +3,15 @@
 import io
 from xml.sax.saxutils import escape
 
+from django.http import HttpResponse
 from django.utils import timezone
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from reimbursements.models import Advance
 
 
 def _euros(value) -> str:
@@ -144,3 +147,16 @@ def _table(rows, *, col_widths, header: bool) -> Table:
         style.append(("FONTNAME", (0, 0), (0, -1), "Helvetica-Bold"))
     table.setStyle(TableStyle(style))
     return table
+
+
+def receipt_response(refund_request) -> HttpResponse:
+    """The receipt as a download, for the web page and the API alike."""
+    lines = list(refund_request.lines.select_related("product"))
+    advance_requested = Advance.objects.select_related("offer").filter(request=refund_request).first()
+    response = HttpResponse(
+        receipt_pdf(refund_request, lines, advance_requested), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = f'attachment; filename="accuse-de-depot-{refund_request.number}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

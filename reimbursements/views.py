@@ -5,7 +5,7 @@ import re
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Sum
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -372,12 +372,4 @@ def request_receipt(request, pk):
     refund_request = _get_request(request, pk)
     if refund_request.number is None or refund_request.status == RefundRequest.Status.DRAFT:
         raise Http404
-    lines = list(refund_request.lines.select_related("product"))
-    advance_requested = Advance.objects.select_related("offer").filter(request=refund_request).first()
-    response = HttpResponse(
-        receipt.receipt_pdf(refund_request, lines, advance_requested), content_type="application/pdf"
-    )
-    response["Content-Disposition"] = f'attachment; filename="accuse-de-depot-{refund_request.number}.pdf"'
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return receipt.receipt_response(refund_request)

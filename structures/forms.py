@@ -140,14 +140,11 @@ class RefundInformationForm(forms.ModelForm):
 class BankAccountForm(forms.ModelForm):
     """« Créer une coordonnée bancaire »."""
 
-    structure = forms.ModelChoiceField(
+    structure = StructureChoiceField(
         label="Structure",
-        queryset=Structure.objects.none(),
-        empty_label="Sélectionnez une structure",
-        error_messages={
-            "required": "Choisissez la structure.",
-            "invalid_choice": "Choisissez une structure de la liste.",
-        },
+        scope="managed",
+        help_text="Le SIRET ou le nom d'une structure dont vous êtes gestionnaire.",
+        error_messages={"required": "Choisissez la structure."},
     )
     rib_document = DocumentField(
         max_mb=RIB_MAX_MB,
@@ -181,7 +178,6 @@ class BankAccountForm(forms.ModelForm):
     def __init__(self, *args, structures, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["structure"].queryset = structures
-        self.fields["structure"].label_from_instance = lambda s: f"{s.name} ({s.siret})"
         # Typed IBANs carry spaces: accept up to 42 characters, store the 34 at most once compacted.
         self.fields["iban"].max_length = 42
         self.fields["iban"].widget.attrs["maxlength"] = 42

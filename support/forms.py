@@ -66,7 +66,7 @@ class TicketForm(forms.Form):
         self.user = user
         super().__init__(*args, **kwargs)
         if user is not None:
-            # A signed-in user's ticket is answered at their own contact address, never at a typed one.
+            # A signed-in user's ticket is answered at their own login address, never at a typed one.
             del self.fields["captcha"]
             del self.fields["email"]
         else:

@@ -43,12 +43,13 @@ def ticket_create(
     attachment: UploadedFile | None = None,
 ) -> SupportTicket:
     """Record a ticket, give it its number and queue the acknowledgement mail. A signed-in user's ticket is
-    answered at their own contact address; `email` is the address a visitor typed. The acknowledgement
-    repeats nothing the sender wrote (it may reach someone else's mailbox)."""
+    answered at their login address, the one address of theirs the portal has verified (the contact address
+    of « Mon compte » is typed freely: a ticket could mail anyone through it); `email` is the address a
+    visitor typed. The acknowledgement repeats nothing the sender wrote (it may reach someone else's mailbox)."""
     if user is None and situation != SupportTicket.Situation.CONNECTION:
         raise SupportError("Sans être connecté, seul un « Problème de connexion » peut être signalé.")
     if user is not None:
-        email = user.contact_address
+        email = user.email
     elif not email:
         raise SupportError("Indiquez l'adresse électronique à laquelle vous répondre.")
     try:

@@ -99,7 +99,7 @@ def ticket_create(request):
     form = TicketForm(request.POST, request.FILES, user=user)
     if not form.is_valid():
         return render(request, "support/ticket_create.html", {"form": form}, status=400)
-    email = user.contact_address if user else form.cleaned_data["email"]
+    email = user.email if user else form.cleaned_data["email"]
     if exceeded(request, "support-ticket", {"email": (value_key(email.lower()), "5/h")}):
         return too_many_requests(request)
     try:

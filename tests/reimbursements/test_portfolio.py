@@ -234,3 +234,12 @@ def test_export_query_count_grows_with_chunks_not_rows(client, spring_2025):
     client.force_login(user)
     # 3 chunks of 500 clients: 2 queries each, plus the campaigns and the session.
     assert _queries(client, CSV) <= 12
+
+
+def test_a_draft_of_a_campaign_offering_an_advance_says_it_is_answered_on_the_request(
+    client, firm_user, spring_2025
+):
+    RefundRequestFactory(structure=_structure("EARL des Saules"))  # 2023: the 2024 advance is offered
+    client.force_login(firm_user)
+    row = next(r for r in client.get(PAGE).context["rows"] if r.client.name == "EARL des Saules")
+    assert row.cells[0].blockers == ["aucune ligne", "avance à demander ou non, sur la demande"]

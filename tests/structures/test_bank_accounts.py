@@ -22,7 +22,7 @@ def manager(client):
 
 def form_data(target, rib, **overrides):
     return {
-        "structure": target.pk,
+        "structure": target.siret,
         "label": "Compte courant",
         "holder": target.name,
         "iban": "FR76 3000 6000 0112 3456 7890 189",
@@ -99,7 +99,7 @@ def test_missing_rib_copy_is_asked_for(client, manager):
         ({"label": "x" * 101}, "100 caractères au plus."),
         ({"holder": "<script>alert(1)</script>", "bic": "<b>"}, "Ce BIC n&#x27;est pas valide"),
         ({"structure": ""}, "Choisissez la structure."),
-        ({"structure": "abc"}, "Choisissez une structure de la liste."),
+        ({"structure": "abc"}, "Aucune de vos structures ne correspond à « abc »"),
     ],
 )
 def test_invalid_bank_details_are_refused_next_to_the_field(client, manager, settings, overrides, message):
@@ -116,7 +116,7 @@ def test_bank_details_cannot_be_created_for_a_structure_the_user_does_not_manage
     member_of = MembershipFactory(user=manager.user).structure
     for structure in [member_of, StructureFactory()]:
         response = client.post(CREATE, form_data(structure, valid_pdf()))
-        assert "Choisissez une structure de la liste." in response.text
+        assert "Aucune de vos structures ne correspond" in response.text
     assert not BankAccount.objects.exists()
     assert stored_files(settings) == []
 

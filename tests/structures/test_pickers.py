@@ -115,6 +115,7 @@ def test_pickers_render_no_option_per_structure_and_constant_queries(
         (reverse("structures:manage"), 8),
         (reverse("attachments:request_create"), 8),
         (reverse("structures:index"), 8),
+        (reverse("structures:bank_account_create"), 8),
     ]
     for url, queries in pages:
         with django_assert_max_num_queries(queries):

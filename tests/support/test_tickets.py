@@ -98,12 +98,12 @@ def test_visitor_with_a_wrong_captcha_keeps_the_input_and_sends_nothing(client, 
     assert mailoutbox == []
 
 
-def test_member_form_has_no_address_field_and_names_the_contact_address(client):
+def test_member_form_has_no_address_field_and_names_the_login_address(client):
     user = UserFactory(email="anne@example.fr", contact_email="secretariat@example.fr")
     client.force_login(user)
     response = client.get(URL)
     assert 'name="email"' not in response.text
-    assert "<strong>secretariat@example.fr</strong>" in response.text
+    assert "<strong>anne@example.fr</strong>" in response.text
     assert 'name="captcha_1"' not in response.text
     for label in [
         "Problème de connexion",
@@ -124,8 +124,9 @@ def test_member_ticket_goes_to_their_own_address_whatever_address_is_posted(
         response = client.post(URL, member_data(email="victime@example.fr"))
     assert response.status_code == 302
     ticket = SupportTicket.objects.get()
-    assert ticket.email == "secretariat@example.fr"
-    assert [message.to for message in mailoutbox] == [["secretariat@example.fr"]]
+    # The login address, verified at activation: the contact address is typed freely in « Mon compte ».
+    assert ticket.email == "anne@example.fr"
+    assert [message.to for message in mailoutbox] == [["anne@example.fr"]]
 
 
 def test_member_sends_a_ticket_with_an_attachment(client, mailoutbox, django_capture_on_commit_callbacks):
