@@ -20,11 +20,12 @@ class Kind(models.TextChoices):
     CAMPAIGN_CLOSING = "campaign_closing", "Clôture prochaine d'une campagne sans demande déposée"
     REQUEST_TO_COMPLETE = "request_to_complete", "Demande de remboursement toujours à compléter"
     ATTACHMENT_PENDING = "attachment_pending", "Demande de rattachement en attente"
+    ADVANCE_TO_REGULARISE = "advance_to_regularise", "Avance à régulariser avant sa date limite"
 
 
 class Reminder(models.Model):
     """One reminder of one kind, about one object (a campaign for a structure, a refund request, an
-    attachment request), at one occasion (« 30 days before closing », « 7 days after »…)."""
+    attachment request, an advance), at one occasion (« 30 days before closing », « 7 days after »…)."""
 
     class State(models.TextChoices):
         PENDING = "pending", "À envoyer"
@@ -38,7 +39,7 @@ class Reminder(models.Model):
     structure = models.ForeignKey(
         Structure, verbose_name="structure", on_delete=models.CASCADE, related_name="+"
     )
-    # The campaign, refund request or attachment request, depending on the kind.
+    # The campaign, refund request, attachment request or advance, depending on the kind.
     object_id = models.PositiveBigIntegerField("objet")
     occasion = models.CharField("occasion", max_length=40)
     state = models.CharField("état", max_length=10, choices=State.choices, default=State.PENDING)

@@ -4,16 +4,18 @@ Each occasion has a window rather than a single day (« 30 days before closing �
 the 7-day one), so a day the beat missed is caught up the next day; the unique row keeps it to one mail.
 """
 
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Exists, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from attachments.models import AttachmentRequest
 from notifications.models import Kind, OptOut
-from reimbursements.models import Campaign, RefundEvent, RefundRequest
+from reimbursements.models import Advance, Campaign, RefundEvent, RefundRequest
 from structures.models import Membership
 
 MANAGER_ROLES = [Membership.Role.MAIN_MANAGER, Membership.Role.MANAGER]
@@ -71,12 +73,12 @@ def campaign_opening_due(today: date) -> Iterator[Due]:
             yield Due(user_id, Kind.CAMPAIGN_OPEN, structure_id, campaign.pk, "open")
 
 
-def closing_occasion(days_left: int) -> str | None:
+def closing_occasion(days_left: int, prefix: str = "close") -> str | None:
     """The occasion whose window contains `days_left`: 90 → « close-90 » until 31 days left, and so on."""
     if days_left < 0 or days_left > CLOSING_OCCASIONS[0]:
         return None
     reached = [days for days in CLOSING_OCCASIONS if days_left <= days]
-    return f"close-{reached[-1]}"
+    return f"{prefix}-{reached[-1]}"
 
 
 def campaign_closing_due(today: date) -> Iterator[Due]:
@@ -165,11 +167,43 @@ def attachment_pending_due(today: date) -> Iterator[Due]:
         yield Due(user_id, kind, structure_id, request_id, occasion)
 
 
+def advance_deadline() -> Coalesce:
+    """The day an advance must be regularised by: the date applied in practice, else the legal rule's."""
+    return Coalesce("offer__repayment_deadline_applied", "offer__repayment_deadline")
+
+
+def advance_to_regularise_due(today: date) -> Iterator[Due]:
+    """90, 30 and 7 days before its deadline, a paid advance whose year has no filed request yet → the members
+    of its structure (filing that year's request, even with nothing to declare, regularises it)."""
+    kind = Kind.ADVANCE_TO_REGULARISE
+    filed_that_year = Exists(
+        RefundRequest.objects.filter(
+            structure=OuterRef("structure"), campaign__year=OuterRef("for_year")
+        ).exclude(status=RefundRequest.Status.DRAFT)
+    )
+    advances = (
+        Advance.objects.filter(paid_amount__isnull=False)
+        .annotate(deadline=advance_deadline())
+        .filter(deadline__gte=today, deadline__lte=today + timedelta(days=CLOSING_OCCASIONS[0]))
+        .exclude(filed_that_year)
+    )
+    by_structure = defaultdict(list)
+    for pk, structure_id, deadline in advances.values_list("pk", "structure_id", "deadline"):
+        by_structure[structure_id].append((pk, closing_occasion((deadline - today).days, "deadline")))
+    if not by_structure:
+        return
+    members = _reachable_members(kind).filter(structure_id__in=advances.values("structure_id"))
+    for user_id, structure_id in members.values_list("user_id", "structure_id").iterator(chunk_size=2000):
+        for advance_id, occasion in by_structure[structure_id]:
+            yield Due(user_id, kind, structure_id, advance_id, occasion)
+
+
 def reminders_due(today: date) -> Iterator[Due]:
     yield from campaign_opening_due(today)
     yield from campaign_closing_due(today)
     yield from request_to_complete_due(today)
     yield from attachment_pending_due(today)
+    yield from advance_to_regularise_due(today)
 
 
 def enabled_kinds(*, user) -> set[str]:

@@ -17,7 +17,7 @@ from attachments.models import AttachmentRequest
 from chorus.outbox.services import mail_queue_many, mail_render
 from notifications.models import Digest, Kind, OptOut, Reminder
 from notifications.selectors import reminders_due
-from reimbursements.models import Campaign, RefundRequest
+from reimbursements.models import Advance, Campaign, RefundRequest
 from structures.models import Membership
 
 UNSUBSCRIBE_SALT = "notifications.unsubscribe"
@@ -136,6 +136,8 @@ class Item:
     attachment_request: AttachmentRequest | None = None
     for_requester: bool = False
     main_manager: object = None
+    advance: Advance | None = None
+    deadline: date | None = None
 
     @property
     def kind(self) -> str:
@@ -267,6 +269,7 @@ def _items(reminders: list[Reminder], today: date) -> list[Item]:
     attachment_requests = AttachmentRequest.objects.select_related("requester").in_bulk(
         ids[Kind.ATTACHMENT_PENDING]
     )
+    advances = Advance.objects.select_related("offer").in_bulk(ids[Kind.ADVANCE_TO_REGULARISE])
     main_managers = {
         m.structure_id: m.user
         for m in Membership.objects.filter(
@@ -318,6 +321,17 @@ def _items(reminders: list[Reminder], today: date) -> list[Item]:
                     attachment_request=attachment,
                     for_requester=for_requester,
                     main_manager=main_managers.get(attachment.structure_id),
+                )
+        elif reminder.kind == Kind.ADVANCE_TO_REGULARISE:
+            advance = advances.get(reminder.object_id)
+            if advance is not None:
+                deadline = advance.offer.last_repayment_day()
+                item = Item(
+                    reminder,
+                    reverse("reimbursements:list"),
+                    advance=advance,
+                    deadline=deadline,
+                    days_left=(deadline - today).days,
                 )
         if item is not None:
             items.append(item)

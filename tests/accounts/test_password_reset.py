@@ -119,20 +119,24 @@ def test_known_and_unknown_addresses_do_the_same_work_in_the_request(client, sta
 
 
 def test_known_and_unknown_addresses_take_the_same_time(client):
-    runs = 25
+    runs = 40
     users = UserFactory.create_batch(runs, activated_at=timezone.now())
     timings = {"known": [], "unknown": []}
     for n, user in enumerate(users):
-        for kind, email in (("known", user.email), ("unknown", f"personne{n}@example.fr")):
+        pair = [("known", user.email), ("unknown", f"personne{n}@example.fr")]
+        for kind, email in pair if n % 2 else reversed(pair):  # neither always goes first
             start = time.perf_counter()
             response = client.post(
                 "/compte/mot-de-passe-oublie/", {"email": email}, REMOTE_ADDR=f"10.{n}.{len(kind)}.1"
             )
             timings[kind].append(time.perf_counter() - start)
             assert response.status_code == 302
-    known, unknown = (statistics.median(timings[kind]) for kind in ("known", "unknown"))
-    # Tolerant bound: the same work measured on a busy machine; the gap before the fix was about 60 %.
-    assert abs(known - unknown) <= max(0.002, 0.25 * min(known, unknown)), (known, unknown)
+    # Paired: each known request is compared with the unknown one made next to it, under the same load from the
+    # other processes of a busy machine. The bound is tolerant (the exact check is the test above, on the
+    # statements run); the old code's known-address path was 20 to 40 % slower here.
+    gap = statistics.median(k - u for k, u in zip(timings["known"], timings["unknown"], strict=True))
+    typical = statistics.median(timings["known"] + timings["unknown"])
+    assert abs(gap) <= max(0.0015, 0.2 * typical), (gap, typical)
 
 
 def test_the_task_sends_the_reset_mail_after_commit(client, active_user, django_capture_on_commit_callbacks):

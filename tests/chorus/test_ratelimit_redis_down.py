@@ -2,11 +2,13 @@
 to a per-process local-memory counter (never to no limit), and the outage is logged."""
 
 import logging
+import os
 import socket
 
 import pytest
 from django.utils import timezone
 
+from chorus import ratelimit as ratelimit_module
 from chorus.ratelimit import FallbackRedisCache
 from tests.factories import TEST_PASSWORD, UserFactory
 
@@ -63,3 +65,23 @@ def test_limits_still_hold_in_each_process_when_redis_is_down(client, redis_down
         client.post("/compte/connexion/", {"username": "x@example.fr", "password": "y"})
     response = client.post("/compte/connexion/", {"username": active_user.email, "password": "y"})
     assert response.status_code == 429
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="REDIS_URL not set: no Redis to come back to")
+def test_counting_goes_back_to_redis_once_the_retry_delay_is_over(monkeypatch):
+    from django.core.cache.backends.redis import RedisCache
+
+    monkeypatch.setattr(FallbackRedisCache, "_redis_down_until", 0.0)
+    clock = [1000.0]
+    monkeypatch.setattr(ratelimit_module.time, "monotonic", lambda: clock[0])
+    down = FallbackRedisCache(f"redis://127.0.0.1:{closed_port()}/0", {})
+    assert down.add("rl-probe", 1, 60) is True  # counted locally, outage noted
+    up = FallbackRedisCache(os.environ["REDIS_URL"], {})
+    real = RedisCache(os.environ["REDIS_URL"], {})
+    real.delete("rl-probe")
+    assert up.add("rl-probe", 1, 60) is False  # still within the retry delay: the local counter answers
+    assert real.get("rl-probe") is None
+    clock[0] += ratelimit_module.REDIS_RETRY_SECONDS
+    assert up.add("rl-probe", 1, 60) is True  # Redis again
+    assert real.get("rl-probe") == 1
+    real.delete("rl-probe")

@@ -44,6 +44,7 @@ def test_switching_kinds_off_and_on_again(farmer, client):
     assert set(OptOut.objects.filter(user=farmer).values_list("kind", flat=True)) == {
         Kind.CAMPAIGN_OPEN,
         Kind.REQUEST_TO_COMPLETE,
+        Kind.ADVANCE_TO_REGULARISE,
     }
     client.post(URL, dict.fromkeys(Kind.values, "on"))
     assert not OptOut.objects.filter(user=farmer).exists()

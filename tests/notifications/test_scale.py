@@ -39,7 +39,7 @@ def test_selecting_due_reminders_takes_the_same_queries_at_any_size(count, djang
 @pytest.mark.parametrize("count", [10, 120])
 def test_a_firms_whole_run_takes_the_same_queries_at_any_size(count, django_assert_max_num_queries):
     firm_with(count)
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(22):
         summary = reminders_send_due(today=CLOSES - timedelta(days=30))
     assert summary.created == count
     assert summary.digests == 1
