@@ -15,7 +15,7 @@ CALLS_PER_MINUTE = "600/m"
 ANONYMOUS_CALLS_PER_MINUTE = "120/m"
 
 
-def _limit(request, group: str, key: str, rate: str) -> None:
+def limit(request, group: str, key: str, rate: str) -> None:
     usage = get_usage(request, group=group, key=lambda _group, _request: key, rate=rate, increment=True)
     if usage and usage["should_limit"]:
         raise Problem(
@@ -26,7 +26,7 @@ def _limit(request, group: str, key: str, rate: str) -> None:
 
 
 def limit_anonymous(request) -> None:
-    _limit(request, "api:ip", client_ip(request), ANONYMOUS_CALLS_PER_MINUTE)
+    limit(request, "api:ip", client_ip(request), ANONYMOUS_CALLS_PER_MINUTE)
 
 
 class TokenAuth(HttpBearer):
@@ -35,7 +35,7 @@ class TokenAuth(HttpBearer):
         if found is None:
             limit_anonymous(request)
             return None
-        _limit(request, "api:token", str(found.pk), CALLS_PER_MINUTE)
+        limit(request, "api:token", str(found.pk), CALLS_PER_MINUTE)
         # The API's selectors and services take the user, as the web views do.
         request.user = found.user
         return found

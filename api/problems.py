@@ -99,3 +99,46 @@ def install(api) -> None:
     def _http_error(request, exc: HttpError):
         retry_after = math.ceil(getattr(exc, "wait", 0) or 0)
         return problem_response(exc.status_code, str(exc), retry_after=retry_after)
+
+
+PROBLEM_SCHEMA = {
+    "title": "Problem",
+    "type": "object",
+    "description": "RFC 9457 : `errors` donne, pour une donnée invalide, le champ concerné et le message.",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                "required": ["field", "message"],
+            },
+        },
+    },
+    "required": ["type", "title", "status", "detail"],
+}
+
+
+def document(schema: dict) -> dict:
+    """Add the problem answers every operation may give to the generated schema, so that clients (and
+    Schemathesis) know their shape: 404 and 422 everywhere, 401 and 429 where a token is needed, 403 and 409
+    on writes."""
+    schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    content = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for operations in schema.get("paths", {}).values():
+        for method, operation in operations.items():
+            codes = {404, 422, 429}
+            if operation.get("security"):
+                codes |= {401}
+            if method != "get":
+                codes |= {403, 409}
+            # ninja keys its responses by int; JSON keys are strings: one key per code.
+            responses = {str(code): answer for code, answer in operation.get("responses", {}).items()}
+            operation["responses"] = responses
+            for code in sorted(codes):
+                responses.setdefault(str(code), {"description": TITLES[code], "content": content})
+    return schema

@@ -265,7 +265,9 @@ class RefundRequestAdmin(admin.ModelAdmin):
         extra_context = {
             **(extra_context or {}),
             "can_instruct": request.user.has_perm(INSTRUCT_PERMISSION),
-            "advance_to_pay": Advance.objects.filter(request_id=object_id, paid_amount__isnull=True).exists(),
+            # The admin answers any other path under a change URL (a 404 or a redirect): only look up an id.
+            "advance_to_pay": str(object_id).isdigit()
+            and Advance.objects.filter(request_id=object_id, paid_amount__isnull=True).exists(),
         }
         return super().change_view(request, object_id, form_url, extra_context)
 

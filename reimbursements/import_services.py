@@ -335,19 +335,44 @@ def _header(structure: Structure, not_in_difficulty: bool) -> services.Header:
     )
 
 
+class _ImportContext:
+    """What every structure's transaction reads, loaded once for the whole import (a fixed number of
+    queries): the structures the user is attached to now, the campaigns, the requests and lines already
+    there. The services still lock and check each request as they write."""
+
+    def __init__(self, job: ImportJob, structure_ids, campaign_ids, products):
+        self.job, self.products = job, products
+        self.attached = set(
+            client_structures(job.user).filter(pk__in=structure_ids).values_list("pk", flat=True)
+        )
+        self.campaigns = Campaign.objects.in_bulk(list(campaign_ids))
+        self.requests = {
+            (r.structure_id, r.campaign_id): r
+            for r in RefundRequest.objects.filter(
+                structure_id__in=structure_ids, campaign_id__in=campaign_ids
+            )
+        }
+        self.present = defaultdict(set)  # structure id → line keys already in its requests
+        for structure_id, campaign_id, number, product_id in RefundLine.objects.filter(
+            request__in=list(self.requests.values())
+        ).values_list("request__structure_id", "request__campaign_id", "invoice_number", "product_id"):
+            self.present[structure_id].add(_line_key(structure_id, campaign_id, number, product_id))
+
+
 def _import_structure(
-    job: ImportJob, structure: Structure, rows: list[dict], archive, files: PendingFiles, products
+    context: _ImportContext, structure: Structure, rows: list[dict], archive, files: PendingFiles
 ) -> set[int]:
     """The rows of one structure, every year, in the caller's transaction. Returns the requests touched."""
-    if not client_structures(job.user).filter(pk=structure.pk).exists():
+    job, products = context.job, context.products
+    if structure.pk not in context.attached:
         raise services.RefundError("Vous n'êtes plus rattaché à cette structure.")
     touched = set()
     by_campaign = defaultdict(list)
     for row in rows:
         by_campaign[row["campaign_id"]].append(row)
     for campaign_id, campaign_rows in by_campaign.items():
-        campaign = Campaign.objects.get(pk=campaign_id)
-        refund_request = RefundRequest.objects.filter(structure=structure, campaign=campaign).first()
+        campaign = context.campaigns[campaign_id]
+        refund_request = context.requests.get((structure.pk, campaign.pk))
         if refund_request is None:
             refund_request = services.refund_request_create(
                 user=job.user,
@@ -356,10 +381,7 @@ def _import_structure(
                 header=_header(structure, job.not_in_difficulty),
             )
         touched.add(refund_request.pk)
-        present = {
-            _line_key(structure.pk, campaign.pk, line.invoice_number, line.product_id)
-            for line in refund_request.lines.all()
-        }
+        present = context.present[structure.pk]
         batch, batch_rows = [], []
         for row in campaign_rows:
             key = _line_key(structure.pk, campaign.pk, row["invoice_number"], row["product_id"])
@@ -404,25 +426,34 @@ def import_run(*, job_id: int) -> ImportJob:
         if row["outcome"] == OK:
             by_structure[row["structure_id"]].append(row)
     structures = Structure.objects.in_bulk(list(by_structure))
-    products = EnergyProduct.objects.in_bulk()
-    request_ids, done, archive = set(job.request_ids), 0, None
+    context = _ImportContext(
+        job,
+        list(by_structure),
+        {row["campaign_id"] for rows_ in by_structure.values() for row in rows_},
+        EnergyProduct.objects.in_bulk(),
+    )
+    request_ids, done, reported, archive = set(job.request_ids), 0, 0, None
     try:
         archive = InvoiceArchive(job.archive.open("rb"), close_handle=True)
         for structure_id, structure_rows in by_structure.items():
+            present_before = set(context.present[structure_id])
             try:
                 # The structure's invoice copies are deleted again if its transaction does not commit.
                 with PendingFiles() as files, transaction.atomic():
                     request_ids |= _import_structure(
-                        job, structures[structure_id], structure_rows, archive, files, products
+                        context, structures[structure_id], structure_rows, archive, files
                     )
             except services.RefundError as exc:
+                context.present[structure_id] = present_before
                 for row in structure_rows:
                     row["outcome"], row["message"] = (
                         ERROR,
                         "Structure non importée : " + " ".join(exc.messages),
                     )
             done += len(structure_rows)
-            _progress(job, done)
+            if done - reported >= PROGRESS_EVERY:
+                _progress(job, done)
+                reported = done
         _progress(job, job.total, rows=rows, request_ids=sorted(request_ids), status=Status.IMPORTED)
     except (ImportFileError, StorageUnavailable) as exc:
         _progress(job, done, rows=rows, request_ids=sorted(request_ids), status=Status.FAILED, error=str(exc))

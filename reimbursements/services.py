@@ -209,8 +209,14 @@ def refund_request_create(*, user, structure: Structure, campaign: Campaign, hea
         not Campaign.objects.open_on(today).filter(pk=campaign.pk).exists()
         and not advances.campaigns_for_regularisation([structure.pk], today).filter(pk=campaign.pk).exists()
     ):
+        reason = ""
+        if campaign.is_open_on(today):
+            reason = (
+                " : ses taux ne sont pas encore publiés, et seule une structure qui doit régulariser une avance "
+                "perçue au titre de cette année peut déjà y déposer une demande sans livraison"
+            )
         raise RefundError(
-            f"Le dépôt des demandes de l'année {campaign.year} n'est pas ouvert.", field="campaign"
+            f"Le dépôt des demandes de l'année {campaign.year} n'est pas ouvert{reason}.", field="campaign"
         )
     existing = RefundRequest.objects.filter(structure=structure, campaign=campaign).first()
     if existing is not None:

@@ -86,6 +86,8 @@ MIDDLEWARE = [
     "chorus.middleware.StorageUnavailableMiddleware",
     # Last in the request phase, still before any view middleware (the CSRF check reads the body there).
     "chorus.encoding.Utf8RequestMiddleware",
+    # Django parses multipart bodies for POST only: the API's PATCH of a line carries its invoice copy.
+    "ninja.compatibility.files.fix_request_files_middleware",
     # Only counts (never reads the body); last, so its latency covers every other middleware.
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]

@@ -10,9 +10,9 @@ from django.db import connection
 
 from accounts.models import ApiToken
 from reimbursements.models import Advance, EnergyProduct, RefundEvent, RefundRequest
-from tests.api.conftest import bearer, make_token
+from tests.api.conftest import bearer, bulk_attach, bulk_attachment_requests, bulk_requests, make_token
 from tests.conftest import requires_postgresql
-from tests.factories import MembershipFactory, StructureFactory
+from tests.factories import StructureFactory
 from tests.reimbursements.factories import RefundLineFactory, RefundRequestFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("spring_2025")]
@@ -147,25 +147,6 @@ class TestRefundRequests:
         assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
         assert b"".join(response.streaming_content).startswith(b"%PDF")
 
-    def test_list_queries_do_not_grow_with_requests(
-        self, api_get, secret, farmer, django_assert_max_num_queries
-    ):
-        from reimbursements.models import Campaign
-
-        def add(count):
-            campaign = Campaign.objects.get(year=2023)
-            for _ in range(count):
-                structure = StructureFactory()
-                MembershipFactory(structure=structure, user=farmer)
-                RefundRequestFactory(structure=structure, campaign=campaign, created_by=farmer)
-
-        add(10)
-        with django_assert_max_num_queries(6) as small:
-            api_get("/refund-requests", secret, page_size=200)
-        add(200)
-        with django_assert_max_num_queries(len(small.captured_queries)):
-            api_get("/refund-requests", secret, page_size=200)
-
 
 # The 2023 campaign offers the 2024 advance: the filer answers explicitly.
 NO_ADVANCE = {"advance": False}
@@ -282,7 +263,33 @@ def test_every_endpoint_but_reference_data_and_docs_needs_a_token(client, ready)
             else:
                 assert response.status_code == 200
                 public.add(path)
-    assert public == {"/api/v1/campaigns", "/api/v1/products", "/api/v1/campaigns/{year}/rates"}
+    assert public == {
+        "/api/v1/campaigns",
+        "/api/v1/products",
+        "/api/v1/beneficiary-categories",
+        "/api/v1/campaigns/{year}/rates",
+    }
+
+
+@pytest.mark.parametrize(
+    "path, build",
+    [
+        ("/refund-requests", bulk_requests),
+        ("/structures", bulk_attach),
+        ("/attachment-requests", bulk_attachment_requests),
+    ],
+)
+def test_list_queries_are_the_same_at_10_and_1000_rows(
+    api_get, secret, farmer, path, build, django_assert_max_num_queries
+):
+    build(farmer, 10)
+    with django_assert_max_num_queries(6) as small:
+        body = api_get(path, secret, page_size=200).json()
+    assert len(body["results"]) >= 10
+    build(farmer, 990)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        body = api_get(path, secret, page_size=200).json()
+    assert len(body["results"]) == 200 and body["next"]
 
 
 class TestDocumentation:
@@ -290,6 +297,10 @@ class TestDocumentation:
         schema = api_get("/openapi.json").json()
         assert schema["openapi"].startswith("3.")
         assert "/api/v1/refund-requests/{request_id}/filing" in schema["paths"]
+        # Every error answer is documented as a problem, so that clients (and Schemathesis) check its shape.
+        create = schema["paths"]["/api/v1/refund-requests"]["post"]["responses"]
+        assert {"201", "401", "403", "404", "409", "422", "429"} <= set(create)
+        assert "application/problem+json" in create["422"]["content"]
         assert (
             "BearerAuth" in str(schema["components"]["securitySchemes"])
             or schema["components"]["securitySchemes"]

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 # Session, user, the badge, the paginator's count and the page's rows (users, structures and services joined).
 INBOX_QUERIES = 5
-HOME_QUERIES = 5  # session, user, the first-login check and the campaign calendar (home page only), badge
+HOME_QUERIES = 6  # session, user, the first-login check, the campaign calendar and the advances to regularise (home page only), badge
 
 
 def bulk_requests(*, structures: list[Structure], count: int, status: str = "pending") -> None:

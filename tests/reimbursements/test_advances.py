@@ -592,3 +592,47 @@ def test_concurrent_regularisation_filings_still_give_one_request_per_structure_
         thread.join()
     assert sorted(outcomes) == ["created", "duplicate"]
     assert RefundRequest.objects.filter(structure=farm, campaign=campaign_2024).count() == 1
+
+
+@pytest.mark.parametrize(("rate", "message"), [("150", "entre 0 et 100 %"), ("0", "entre 0 et 100 %")])
+def test_admin_refuses_an_advance_rate_outside_0_100_and_saves_nothing(client, rate, message):
+    verify_session(client, UserFactory(staff=True, is_superuser=True))
+    campaign = Campaign.objects.get(year=2023)
+    offer = campaign.advance_offer
+    data = {
+        "year": 2023,
+        "opens_on": "2024-02-01",
+        "closes_on": "2026-12-31",
+        "rates-TOTAL_FORMS": 0,
+        "rates-INITIAL_FORMS": 0,
+        "advance_offer-TOTAL_FORMS": 1,
+        "advance_offer-INITIAL_FORMS": 1,
+        "advance_offer-0-id": offer.pk,
+        "advance_offer-0-campaign": campaign.pk,
+        "advance_offer-0-for_year": 2024,
+        "advance_offer-0-rate": rate,
+        "advance_offer-0-label": "avance",
+        "advance_offer-0-legal_reference": offer.legal_reference,
+        "advance_offer-0-commitment": offer.commitment,
+        "advance_offer-0-repayment_deadline": "2027-12-31",
+        "advance_offer-0-repayment_deadline_applied": "2025-12-31",
+        "advance_offer-0-repayment_instructions": offer.repayment_instructions,
+    }
+    response = client.post(reverse("admin:reimbursements_campaign_change", args=[campaign.pk]), data)
+    assert response.status_code == 200
+    assert message in text(response)
+    offer.refresh_from_db()
+    assert offer.rate == Decimal("50")
+    data["advance_offer-0-rate"] = "40"  # the same form with a valid rate is saved
+    assert (
+        client.post(reverse("admin:reimbursements_campaign_change", args=[campaign.pk]), data).status_code
+        == 302
+    )
+    offer.refresh_from_db()
+    assert offer.rate == Decimal("40")
+
+
+def test_a_path_that_is_not_an_id_under_a_request_change_page_is_not_an_error(client, instructor, ready_2023):
+    verify_session(client, instructor)
+    url = reverse("admin:reimbursements_refundrequest_change", args=[ready_2023.pk]) + "widgets.css/change/"
+    assert client.get(url).status_code in (302, 404)
