@@ -222,6 +222,13 @@ def test_choosing_another_structure_prefills_its_header_in_place(live_server, pa
     sign_in(farmer)
     page.goto(live_server.url + "/remboursements/nouvelle/")
     page.get_by_label("Année de la demande").select_option(label="2023")
+    # The open list of suggestions passes axe too.
+    page.get_by_role("combobox", name="Structure").press_sequentially("EARL", delay=20)
+    expect(page.get_by_role("listbox", name="Structures proposées")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="proposée")).to_have_count(1)
+    assert_accessible(page)
+    page.get_by_role("combobox", name="Structure").press("Escape")
+    expect(page.get_by_role("listbox", name="Structures proposées")).to_be_hidden()
     box = pick_structure(page, "Structure", "Verger", "EARL du Verger")
     expect(page.get_by_role("textbox", name="Numéro PACAGE")).to_have_value("022333444")
     expect(box).to_have_value(f"{other.siret} — EARL du Verger")
