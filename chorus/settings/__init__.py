@@ -321,6 +321,16 @@ CAPTCHA_SOX_PATH = env.str("CAPTCHA_SOX_PATH", default=shutil.which("sox") or ""
 if IS_PRODUCTION and CAPTCHA_TEST_MODE:
     raise ImproperlyConfigured("CAPTCHA_TEST_MODE cannot be enabled in production.")
 
+# Where sessions live: "db" (PostgreSQL), "cached_db" (Redis in front of PostgreSQL) or "cache" (Redis only).
+# bench/load.py measured db with CONN_MAX_AGE=60 best (README); it also leaves sessions untouched by Redis.
+SESSION_BACKEND = env.str("SESSION_BACKEND", default="db")
+if SESSION_BACKEND not in {"db", "cached_db", "cache"}:
+    raise ImproperlyConfigured(f"SESSION_BACKEND must be db, cached_db or cache, not {SESSION_BACKEND!r}.")
+SESSION_ENGINE = {
+    "db": "django.contrib.sessions.backends.db",
+    "cached_db": "chorus.sessions",  # Django's cached_db, made to survive a Redis outage
+    "cache": "django.contrib.sessions.backends.cache",
+}[SESSION_BACKEND]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 8
 CSRF_COOKIE_HTTPONLY = True

@@ -35,7 +35,7 @@ def manager(client):
 
 def account_form(structure, rib):
     return {
-        "structure": structure.pk,
+        "structure": structure.siret,
         "label": "Compte courant",
         "holder": structure.name,
         "iban": "FR76 3000 6000 0112 3456 7890 189",

@@ -222,6 +222,13 @@ def test_choosing_another_structure_prefills_its_header_in_place(live_server, pa
     sign_in(farmer)
     page.goto(live_server.url + "/remboursements/nouvelle/")
     page.get_by_label("Année de la demande").select_option(label="2023")
+    # The open list of suggestions passes axe too.
+    page.get_by_role("combobox", name="Structure").press_sequentially("EARL", delay=20)
+    expect(page.get_by_role("listbox", name="Structures proposées")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="proposée")).to_have_count(1)
+    assert_accessible(page)
+    page.get_by_role("combobox", name="Structure").press("Escape")
+    expect(page.get_by_role("listbox", name="Structures proposées")).to_be_hidden()
     box = pick_structure(page, "Structure", "Verger", "EARL du Verger")
     expect(page.get_by_role("textbox", name="Numéro PACAGE")).to_have_value("022333444")
     expect(box).to_have_value(f"{other.siret} — EARL du Verger")
@@ -305,3 +312,27 @@ def test_refund_pages_fit_a_small_screen(live_server, page, sign_in):
         page.goto(f"{live_server.url}/remboursements/{path}")
         assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
         assert_accessible(page)
+
+
+def test_structure_filter_works_without_javascript(live_server, browser, sign_in):
+    """The combobox is a plain text field without JavaScript: an ambiguous name lists the matches next to
+    the field, a SIRET filters, and the results page lists every match (no axe: it needs JavaScript)."""
+    accountant = UserFactory()
+    farms = [StructureFactory(name=name) for name in ["EARL des Saules", "GAEC des Saules", "SCEA du Lac"]]
+    for farm in farms:
+        Membership.objects.create(user=accountant, structure=farm)
+    context = browser.new_context(locale="fr-FR", java_script_enabled=False)
+    sign_in(accountant, context)
+    page = context.new_page()
+    page.goto(live_server.url + "/remboursements/")
+    page.get_by_role("combobox", name="Structure").fill("saules")
+    page.get_by_role("button", name="Rechercher").click()
+    expect(page.get_by_text("Plusieurs structures correspondent à « saules »")).to_be_visible()
+    expect(page.get_by_text(f"{farms[1].siret} — GAEC des Saules")).to_be_visible()
+    page.get_by_role("combobox", name="Structure").fill(farms[1].siret)
+    page.get_by_role("button", name="Rechercher").click()
+    expect(page.get_by_role("combobox", name="Structure")).to_have_value(farms[1].siret)
+    expect(page.get_by_text("Plusieurs structures correspondent")).to_have_count(0)
+    page.goto(live_server.url + "/organisation/structures/recherche/?scope=attached&q=saules")
+    expect(page.get_by_role("table", name="Structures trouvées")).to_contain_text("2 structures trouvées")
+    context.close()

@@ -215,3 +215,29 @@ def test_non_ascii_digits_in_pacage_are_refused_next_to_the_field(
     farm.refresh_from_db()
     assert farm.pacage == "035987654"
     assert not RefundRequest.objects.exists()
+
+
+def test_in_place_refresh_keeps_every_value_the_user_chose(client, farm, farmer, bank_account, campaign_2023):
+    """Friction 13, server side: the refresh posts the whole form; the year, the declaration and a bank
+    account of the chosen structure are kept, the structure's saved category and PACAGE fill their fields."""
+    second = BankAccountFactory(structure=farm, label="Compte épargne")
+    other = MembershipFactory(user=farmer, structure=StructureFactory(pacage="022111222")).structure
+    foreign = BankAccountFactory(structure=other)
+    client.force_login(farmer)
+    data = {
+        "structure": f"{farm.siret} — {farm.name}",
+        "campaign": campaign_2023.pk,
+        "bank_account": second.pk,
+        "not_in_difficulty": "on",
+        "prefill": "1",
+    }
+    form = client.post(CREATE, data, headers={"HX-Request": "true"}).context["form"]
+    assert (form.initial["campaign"], form.initial["bank_account"], form.initial["not_in_difficulty"]) == (
+        campaign_2023.pk,
+        second.pk,
+        True,
+    )
+    assert form.initial["pacage"] == "035987654"
+    form = client.post(CREATE, {**data, "bank_account": foreign.pk}).context["form"]
+    assert form.initial["bank_account"] in {bank_account.pk, second.pk}
+    assert not RefundRequest.objects.exists()
