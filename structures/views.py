@@ -34,6 +34,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 SEARCH_PAGE_SIZE = 50
 MEMBERSHIPS_PAGE_SIZE = 50
+MEMBERS_PAGE_SIZE = 50
 
 
 @require_safe
@@ -268,15 +269,15 @@ def bank_account_rib(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_safe
 def members(request: HttpRequest, pk: int) -> HttpResponse:
+    """A structure's members, paginated: a management centre's own structure may have hundreds."""
     structure = get_object_or_404(selectors.structures_managed(user=request.user), pk=pk)
-    memberships = list(selectors.structure_members(structure=structure))
-    is_main_manager = any(
-        m.user_id == request.user.pk and m.role == Membership.Role.MAIN_MANAGER for m in memberships
-    )
+    memberships = selectors.structure_members(structure=structure)
+    page = Paginator(memberships, MEMBERS_PAGE_SIZE).get_page(request.GET.get("page"))
+    is_main_manager = memberships.filter(user=request.user, role=Membership.Role.MAIN_MANAGER).exists()
     return render(
         request,
         "structures/members.html",
-        {"structure": structure, "memberships": memberships, "is_main_manager": is_main_manager},
+        {"structure": structure, "page": page, "is_main_manager": is_main_manager},
     )
 
 
