@@ -1,10 +1,7 @@
 """An accounting firm works in bulk (issue 10): its user asks to be attached to 3 client farms, their manager
 approves, the user imports a 30-row file for the 3 clients, sees 2 row errors, fixes the file, imports it,
-and files the three requests from « Mes clients ». Axe on every page.
-
-The bulk attachment form (many SIRETs at once) is built by another change: until it lands, the three
-requests go through « Demander un rattachement » one SIRET at a time. Runs on the real date (see
-test_reimbursements.py), so the 2023 campaign is kept open as an administrator would extend it."""
+and files the three requests from « Mes clients ». Axe on every page. Runs on the real date
+(see test_reimbursements.py), so the 2023 campaign is kept open as an administrator would extend it."""
 
 import io
 import re
@@ -93,15 +90,17 @@ def test_firm_attaches_imports_and_files_for_three_clients(
         sign_in(manager, browser_context=manager_context)
         firm, farmer = firm_context.new_page(), manager_context.new_page()
 
-        # The accountant asks to be attached to each client (the existing form, one SIRET at a time).
-        for siret in sirets:
-            firm.goto(live_server.url + "/rattachements/demander/")
-            expect(firm.get_by_role("heading", level=1)).to_have_text(
-                "Demande de rattachement à une structure"
-            )
-            firm.get_by_label("Libellé de la structure").fill(siret)
-            firm.get_by_role("button", name="Soumettre").click()
-            expect(firm.get_by_text("a été transmise au gestionnaire de la structure")).to_be_visible()
+        # The accountant pastes the three clients' SIRETs, reads the report, and sends the three requests.
+        firm.goto(live_server.url + "/rattachements/demander/")
+        firm.get_by_role("link", name="Demander un rattachement à plusieurs structures à la fois").click()
+        firm.get_by_label("Numéros SIRET").fill("\n".join(sirets))
+        firm.get_by_role("button", name="Vérifier les numéros SIRET").click()
+        expect(firm.get_by_role("status")).to_contain_text(
+            "3 numéros vérifiés : 3 demandes prêtes à être envoyées"
+        )
+        assert_accessible(firm)
+        firm.get_by_role("button", name="Soumettre").click()
+        expect(firm.get_by_text("3 demandes de rattachement transmises")).to_be_visible()
         assert_accessible(firm)
 
         # The farms' manager approves the three requests at once.
