@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Literal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -26,7 +26,7 @@ from attachments.services import AttachmentRequestError, attachment_request_crea
 from chorus.uploads import private_file_response
 from reimbursements import receipt, selectors, services
 from reimbursements.forms import HeaderForm, LineForm
-from reimbursements.models import Campaign, EnergyProduct, RefundLine, RefundRate, RefundRequest
+from reimbursements.models import Campaign, EnergyProduct, RefundLine, RefundRequest
 from structures.models import BankAccount, BeneficiaryCategory, Structure
 
 
@@ -91,19 +91,15 @@ reference = Router(tags=["Données de référence"], auth=None)
 @reference.get("/campaigns", response=list[CampaignOut], summary="Campagnes (années de consommation)")
 def campaign_list(request):
     limit_anonymous(request)
-    today = timezone.localdate()
-    campaigns = Campaign.objects.annotate(
-        has_rates=Exists(RefundRate.objects.filter(campaign=OuterRef("pk")))
-    ).order_by("-year")
     return [
         CampaignOut(
-            year=campaign.year,
-            opens_on=campaign.opens_on,
-            closes_on=campaign.closes_on,
-            rates_published=campaign.has_rates,
-            open_for_filing=campaign.has_rates and campaign.is_open_on(today),
+            year=state.campaign.year,
+            opens_on=state.campaign.opens_on,
+            closes_on=state.campaign.closes_on,
+            rates_published=state.has_rates,
+            open_for_filing=state.is_open,
         )
-        for campaign in campaigns
+        for state in selectors.campaign_calendar(timezone.localdate(), include_closed=True)
     ]
 
 

@@ -98,12 +98,12 @@ class CampaignState:
         return (self.campaign.closes_on - self.today).days
 
 
-def campaign_calendar(today: date) -> list[CampaignState]:
-    """Campaigns not yet closed, most recent first, those still waiting for their rates included (they are
-    listed with « Taux non encore publiés » rather than hidden). One query."""
-    campaigns = (
-        Campaign.objects.filter(closes_on__gte=today).annotate(rate_count=Count("rates")).order_by("-year")
-    )
+def campaign_calendar(today: date, *, include_closed: bool = False) -> list[CampaignState]:
+    """Campaigns not yet closed (every campaign with include_closed), most recent first, those still waiting
+    for their rates included (they are listed with « Taux non encore publiés » rather than hidden). One query."""
+    campaigns = Campaign.objects.annotate(rate_count=Count("rates")).order_by("-year")
+    if not include_closed:
+        campaigns = campaigns.filter(closes_on__gte=today)
     return [CampaignState(campaign=c, has_rates=c.rate_count > 0, today=today) for c in campaigns]
 
 
